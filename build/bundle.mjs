@@ -1,0 +1,60 @@
+// Builds the two executables: dist/tether.js (laptop: agent + the server commands, for one-machine use)
+// and dist/remote/tether.cjs (the server bundle: remote/ only, everything inlined, Node >= 18).
+import { build } from 'esbuild';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const banner = { js: '#!/usr/bin/env node' };
+// Packages that must never reach a server: laptop-only or native code.
+const BANNED_ON_SERVER = ['electron', 'react', 'react-dom', 'keytar', 'ssh2'];
+
+await mkdir(join(root, 'dist/remote'), { recursive: true });
+
+const remote = await build({
+  entryPoints: [join(root, 'remote/cli/main.ts')],
+  outfile: join(root, 'dist/remote/tether.cjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  banner,
+  // ws loads these optional native helpers inside try/catch; without them it uses plain JS.
+  external: ['bufferutil', 'utf-8-validate'],
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+const packages = new Set();
+for (const input of Object.keys(remote.metafile.inputs)) {
+  const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  if (match) packages.add(match[1]);
+}
+const banned = [...packages].filter((p) => BANNED_ON_SERVER.includes(p));
+if (banned.length) {
+  console.error(`build: the server bundle pulls in ${banned.join(', ')}; remote/ must not import laptop code`);
+  process.exit(1);
+}
+const depsList = [...packages].sort().join('\n') + '\n';
+await writeFile(join(root, 'dist/remote/deps.txt'), depsList);
+
+await build({
+  entryPoints: [join(root, 'agent/cli/main.ts')],
+  outfile: join(root, 'dist/tether.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  banner,
+  packages: 'external',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+const committed = await readFile(join(root, 'build/remote-deps.txt'), 'utf8').catch(() => '');
+if (committed !== depsList) {
+  console.error('build: the server bundle\'s packages changed; review dist/remote/deps.txt and copy it to build/remote-deps.txt');
+  if (process.env.TETHER_STRICT_DEPS) process.exit(1);
+}
