@@ -1,7 +1,7 @@
 // Builds the two executables: dist/tether.js (laptop: agent + the server commands, for one-machine use)
 // and dist/remote/tether.cjs (the server bundle: remote/ only, everything inlined, Node >= 18).
 import { build } from 'esbuild';
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +13,7 @@ const BANNED_ON_SERVER = ['electron', 'react', 'react-dom', 'keytar', 'ssh2'];
 await mkdir(join(root, 'dist/remote'), { recursive: true });
 
 const remote = await build({
-  entryPoints: [join(root, 'remote/cli/main.ts')],
+  entryPoints: [join(root, 'remote/cli/bin.ts')],
   outfile: join(root, 'dist/remote/tether.cjs'),
   bundle: true,
   platform: 'node',
@@ -41,7 +41,7 @@ const depsList = [...packages].sort().join('\n') + '\n';
 await writeFile(join(root, 'dist/remote/deps.txt'), depsList);
 
 await build({
-  entryPoints: [join(root, 'agent/cli/main.ts')],
+  entryPoints: [join(root, 'build/entries/tether.ts')],
   outfile: join(root, 'dist/tether.js'),
   bundle: true,
   platform: 'node',
@@ -52,6 +52,9 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+await chmod(join(root, 'dist/tether.js'), 0o755);
+await chmod(join(root, 'dist/remote/tether.cjs'), 0o755);
 
 const committed = await readFile(join(root, 'build/remote-deps.txt'), 'utf8').catch(() => '');
 if (committed !== depsList) {

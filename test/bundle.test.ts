@@ -1,0 +1,30 @@
+// The server bundle ships alone: one file, no node_modules, nothing laptop-side inside.
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ROOT, SERVER_BIN } from './support/tether-process.js';
+import { removeDir, tempDir } from './support/homes.js';
+
+describe('the server bundle', () => {
+  it('bundles exactly the packages recorded in build/remote-deps.txt, none of them laptop-only', () => {
+    const built = readFileSync(join(ROOT, 'dist/remote/deps.txt'), 'utf8');
+    const committed = readFileSync(join(ROOT, 'build/remote-deps.txt'), 'utf8');
+    expect(built).toBe(committed);
+    for (const banned of ['electron', 'react', 'keytar', 'ssh2']) expect(built.split('\n')).not.toContain(banned);
+    expect(readFileSync(SERVER_BIN, 'utf8')).not.toMatch(/require\("(keytar|ssh2|electron)"\)/);
+  });
+
+  it('runs from a folder with no node_modules', () => {
+    const dir = tempDir('bundle');
+    try {
+      const copy = join(dir, 'tether');
+      copyFileSync(SERVER_BIN, copy);
+      const r = spawnSync(process.execPath, [copy, '--help'], { encoding: 'utf8', cwd: dir, env: { ...process.env, TETHER_HOME: dir } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/tether serve/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});

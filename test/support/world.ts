@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMockProvider, type MockProvider } from '../fixtures/mock-provider.js';
+import { removeDir, tempDir } from './homes.js';
+import { scanForSecrets, type Leak } from './secret-scan.js';
+import { LAPTOP_BIN, SERVER_BIN, TetherProcess, readJsonIfExists, runTether, waitFor, type RunResult } from './tether-process.js';
+
+export interface DaemonState {
+  pid: number;
+  socket: string;
+  proxyUrl: string;
+  serverId: string;
+}
+
+export interface WorldOptions {
+  approve?: string;
+  heartbeatMs?: number;
+  agentArgs?: string[];
+  daemonArgs?: string[];
+  /** Start without an agent (tests that pair or connect by themselves). */
+  noAgent?: boolean;
+}
+
+/**
+ * One laptop and one server on this machine, as real processes: the mock provider, the
+ * daemon (the server bundle, under its own TETHER_HOME), and the headless agent (the
+ * laptop bin, its own TETHER_HOME, credentials in the encrypted file store), paired.
+ */
+export class World {
+  readonly root = tempDir('w');
+  readonly serverHome = join(this.root, 'server');
+  readonly laptopHome = join(this.root, 'laptop');
+  readonly logs = join(this.root, 'logs');
+  readonly passphrase = randomBytes(12).toString('hex');
+  readonly keys = { openai: `sk-test-${randomBytes(16).toString('hex')}`, anthropic: `sk-test-${randomBytes(16).toString('hex')}` };
+  /** Every lease token a test saw, to prove none of them reached a disk or a log. */
+  readonly tokens = new Set<string>();
+  mock!: MockProvider;
+  daemon!: TetherProcess;
+  agent: TetherProcess | undefined;
+  state!: DaemonState;
+  private logCount = 0;
+
+  constructor(readonly options: WorldOptions = {}) {
+    mkdirSync(this.logs);
+  }
+
+  static async start(options: WorldOptions = {}): Promise<World> {
+    const world = new World(options);
+    try {
+      world.mock = await startMockProvider({ keys: world.keys });
+      await world.startDaemon();
+      await world.addCredential('openai');
+      await world.addCredential('anthropic');
+      if (!options.noAgent) await world.startAgent();
+      return world;
+    } catch (err) {
+      await world.stop();
+      throw err;
+    }
+  }
+
+  logFile(name: string): string {
+    this.logCount += 1;
+    return join(this.logs, `${this.logCount}-${name}.log`);
+  }
+
+  async startDaemon(extra: string[] = []): Promise<DaemonState> {
+    const hb = String(this.options.heartbeatMs ?? 1000);
+    this.daemon = new TetherProcess(['serve', '--heartbeat-ms', hb, ...(this.options.daemonArgs ?? []), ...extra], {
+      home: this.serverHome,
+      bin: SERVER_BIN,
+      logFile: this.logFile('daemon'),
+    });
+    const file = join(this.serverHome, 'run/daemon.json');
+    this.state = await waitFor(() => {
+      const s = readJsonIfExists<DaemonState>(file);
+      return s && s.pid === this.daemon.pid ? s : undefined;
+    }, 'daemon.json');
+    return this.state;
+  }
+
+  /** A server-side command, run with the server bundle under the server's TETHER_HOME. */
+  async server(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+    return runTether(args, { home: this.serverHome, bin: SERVER_BIN, env });
+  }
+
+  /** A laptop-side command. */
+  async laptop(args: string[], opts: { input?: string; env?: Record<string, string | undefined> } = {}): Promise<RunResult> {
+    return runTether(args, { home: this.laptopHome, bin: LAPTOP_BIN, input: opts.input, env: { TETHER_VAULT_PASSPHRASE: this.passphrase, ...opts.env } });
+  }
+
+  async addCredential(provider: 'openai' | 'anthropic', name = provider): Promise<void> {
+    const r = await this.laptop(['creds', 'add', provider, '--name', name, '--base-url', this.mock.url, '--store', 'file'], {
+      input: `${this.keys[provider]}\n`,
+    });
+    if (r.code !== 0) throw new Error(`creds add failed: ${r.stderr}`);
+  }
+
+  async pairCode(): Promise<string> {
+    const r = await this.server(['pair-code', '--json']);
+    if (r.code !== 0) throw new Error(`pair-code failed: ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { code: string }).code;
+  }
+
+  async startAgent(args: string[] = []): Promise<TetherProcess> {
+    const paired = readJsonIfExists<{ servers?: Record<string, unknown> }>(join(this.laptopHome, 'config.json'))?.servers ?? {};
+    const pair = Object.keys(paired).length ? [] : ['--pair', await this.pairCode()];
+    this.agent = new TetherProcess(
+      ['agent', '--connect', `unix:${this.state.socket}`, ...pair, '--approve', this.options.approve ?? 'allow', ...(this.options.agentArgs ?? []), ...args],
+      { home: this.laptopHome, env: { TETHER_VAULT_PASSPHRASE: this.passphrase }, logFile: this.logFile('agent') },
+    );
+    await this.waitForLaptops(1);
+    return this.agent;
+  }
+
+  /** Resolves once the daemon reports `n` connected laptops offering providers. */
+  async waitForLaptops(n: number, timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      async () => {
+        if (this.agent?.exited) throw new Error(`agent exited: ${this.agent.text}`);
+        const s = await this.daemonStatus();
+        return s && s.laptops.length === n && s.laptops.every((l) => l.providers.length > 0) ? true : undefined;
+      },
+      `${n} laptop(s) connected`,
+      timeoutMs,
+      50,
+    );
+  }
+
+  async daemonStatus(): Promise<{ laptops: { name: string; providers: unknown[] }[]; leases: { leaseId: string }[] } | undefined> {
+    const r = await this.server(['status', '--json']);
+    if (r.code !== 0) return undefined;
+    return JSON.parse(r.stdout) as { laptops: { name: string; providers: unknown[] }[]; leases: { leaseId: string }[] };
+  }
+
+  /** `tether token` on the server; remembers the token for the final secret scan. */
+  async token(provider: string, env: Record<string, string | undefined> = {}): Promise<RunResult> {
+    const r = await this.server(['token', provider], env);
+    const token = r.stdout.trim();
+    if (token) this.tokens.add(token);
+    return r;
+  }
+
+  /** A raw request to the proxy, as an SDK would make it. */
+  async proxy(path: string, token: string, init: { headerName?: string; body?: unknown } = {}): Promise<Response> {
+    const header = init.headerName ?? 'authorization';
+    return fetch(`${this.state.proxyUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [header]: header === 'authorization' ? `Bearer ${token}` : token },
+      body: JSON.stringify(init.body ?? { model: 'mock-1', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+  }
+
+  /** Server home and every log this world wrote, scanned for the keys and every lease token seen. */
+  leaks(): Leak[] {
+    return scanForSecrets([this.serverHome, this.logs], [...Object.values(this.keys), ...this.tokens]);
+  }
+
+  async stop(): Promise<void> {
+    await this.agent?.stop();
+    await this.daemon?.stop();
+    await this.mock?.close();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    removeDir(this.root);
+  }
+}
