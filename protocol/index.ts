@@ -7,3 +7,4 @@ export * from './leases.js';
 export * from './relay.js';
 export * from './messages.js';
 export * from './providers.js';
+export * from './control.js';

@@ -1,0 +1,181 @@
+import { EventEmitter } from 'node:events';
+import type { ActivityEvent, AgentStatus, ApprovalEvent, LinkEvent } from '../protocol/control.js';
+import { ApprovalQueue } from './approval-queue.js';
+import type { ApprovalPolicy } from './approvals.js';
+import { AuditLog } from './audit.js';
+import { readConfig, updateConfig, type StoreKind } from './config.js';
+import { CredentialBook } from './credentials.js';
+import { fingerprint } from './crypto.js';
+import { AgentError } from './errors.js';
+import { loadIdentity, type AgentIdentity } from './identity.js';
+import { Link } from './link.js';
+import { LinkSession } from './link-session.js';
+import { agentPaths, ensureDirs, type AgentPaths } from './paths.js';
+import { StoreShelf, credentialAccount, type StoreOpener } from './secret-stores.js';
+import { transportFor } from './transports/index.js';
+
+export interface AgentConfig {
+  home: string;
+  policy: ApprovalPolicy;
+  approvalTimeoutMs: number;
+  leaseTtlMs: number;
+  name?: string;
+  /** Opens a secret store of a kind (the vault's openStore, or a test's). */
+  openStore: StoreOpener;
+  /** Where the agent's own key lives when it is made. */
+  identityStore: StoreKind;
+  handshakeTimeoutMs?: number;
+}
+
+export interface AgentEvents {
+  link: [LinkEvent];
+  approval: [ApprovalEvent];
+  activity: [ActivityEvent];
+}
+
+/**
+ * The laptop side as one object: links to servers, approvals, leases, relay, audit.
+ * `tether agent` and the tray app both host one of these.
+ */
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly paths: AgentPaths;
+  readonly approvals: ApprovalQueue;
+  readonly credentials: CredentialBook;
+  readonly audit: AuditLog;
+  readonly startedAt = new Date().toISOString();
+  private readonly stores: StoreShelf;
+  private readonly sessions = new Map<string, LinkSession>();
+  private identity: Promise<AgentIdentity> | undefined;
+  private policy: ApprovalPolicy;
+
+  constructor(private readonly config: AgentConfig) {
+    super();
+    this.paths = agentPaths(config.home);
+    ensureDirs(this.paths);
+    readConfig(this.paths.config); // fail early on a broken config.json
+    this.stores = new StoreShelf(config.openStore);
+    this.credentials = new CredentialBook(this.paths.config, this.stores);
+    this.audit = new AuditLog(this.paths.audit);
+    this.policy = config.policy;
+    this.approvals = new ApprovalQueue(config.approvalTimeoutMs);
+    this.approvals.on('added', (approval) => this.emit('approval', { kind: 'added', approval }));
+    this.approvals.on('resolved', (approval, o) => this.emit('approval', { kind: 'resolved', approval, answer: o.answer, by: o.by }));
+  }
+
+  setPolicy(policy: ApprovalPolicy): void {
+    this.policy = policy;
+  }
+
+  loadIdentity(): Promise<AgentIdentity> {
+    if (!this.identity) {
+      this.identity = loadIdentity({
+        configFile: this.paths.config,
+        stores: this.stores,
+        store: this.config.identityStore,
+        ...(this.config.name ? { name: this.config.name } : {}),
+      });
+      this.identity.catch(() => (this.identity = undefined));
+    }
+    return this.identity;
+  }
+
+  /** Connects and completes the handshake; rejects with an AgentError saying why not. */
+  async connect(url: string, opts: { pairCode?: string } = {}): Promise<LinkSession> {
+    const transport = transportFor(url);
+    const existing = this.sessions.get(transport.serverName);
+    if (existing && existing.link.state !== 'CLOSED') return existing;
+    const identity = await this.loadIdentity();
+    const link = new Link({
+      transport,
+      identity,
+      pinned: readConfig(this.paths.config).servers[transport.serverName],
+      ...(opts.pairCode !== undefined ? { pairCode: opts.pairCode } : {}),
+      onPaired: (server) => updateConfig(this.paths.config, (c) => void (c.servers[transport.serverName] = server)),
+      ...(this.config.handshakeTimeoutMs ? { handshakeTimeoutMs: this.config.handshakeTimeoutMs } : {}),
+    });
+    const session = new LinkSession(link, {
+      credentials: this.credentials,
+      policy: () => this.policy,
+      approvals: this.approvals,
+      audit: this.audit,
+      leaseTtlMs: this.config.leaseTtlMs,
+    });
+    session.on('activity', (a) => this.emit('activity', a));
+    link.on('state', (state, reason) => this.emit('link', { server: link.serverName, state, ...(reason ? { reason: reason.message } : {}) }));
+    this.sessions.set(transport.serverName, session);
+    try {
+      await link.open();
+    } catch (err) {
+      this.audit.record({ event: 'link', server: link.serverName, status: 'refused', detail: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    this.audit.record({ event: 'link', server: link.serverName, status: 'ready', detail: link.server?.fingerprint ?? '' });
+    session.sendOffer();
+    return session;
+  }
+
+  session(server: string): LinkSession | undefined {
+    return this.sessions.get(server);
+  }
+
+  /** `bye` to one server or all; their leases end at once on the daemon. */
+  async disconnect(server?: string): Promise<void> {
+    const targets = this.pick(server);
+    await Promise.all(targets.map((s) => s.link.close('laptop disconnected')));
+    for (const s of targets) this.sessions.delete(s.server);
+  }
+
+  revoke(server?: string): { servers: string[]; leases: number } {
+    const targets = this.pick(server).filter((s) => s.link.state === 'READY');
+    let leases = 0;
+    for (const s of targets) leases += s.revoke('revoked on the laptop');
+    return { servers: targets.map((s) => s.server), leases };
+  }
+
+  /** Re-reads credentials and tells every READY server what this laptop now lends. */
+  reloadCredentials(): string[] {
+    this.credentials.reload();
+    let names: string[] = this.credentials.list().map((c) => c.name);
+    for (const s of this.sessions.values()) if (s.link.state === 'READY') names = s.sendOffer();
+    return names;
+  }
+
+  /** Keeps a secret in this process only (`--store memory`). */
+  async setMemorySecret(name: string, secret: string): Promise<void> {
+    const store = await this.stores.open('memory');
+    await store.set(credentialAccount(name), secret);
+    this.credentials.reload();
+  }
+
+  async status(socket: string): Promise<AgentStatus> {
+    const config = readConfig(this.paths.config);
+    const id = config.identity?.publicKey;
+    return {
+      pid: process.pid,
+      name: this.config.name ?? config.name ?? (await this.loadIdentity()).name,
+      ...(id ? { fingerprint: fingerprint(id) } : {}),
+      startedAt: this.startedAt,
+      socket,
+      servers: [...this.sessions.values()].map((s) => s.view()),
+      credentials: config.credentials.map((c) => ({ name: c.name, provider: c.provider, store: c.store, addedAt: c.addedAt, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}) })),
+      pendingApprovals: this.approvals.pending().length,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.approvals.cancel();
+    await this.disconnect();
+    await this.audit.close();
+  }
+
+  private pick(server?: string): LinkSession[] {
+    if (server === undefined) return [...this.sessions.values()];
+    const s = this.sessions.get(server);
+    if (!s) throw new AgentError('not-found', `not connected to ${server}: see \`tether status\``);
+    return [s];
+  }
+}
+
+export function createAgent(config: AgentConfig): Agent {
+  return new Agent(config);
+}

@@ -1,0 +1,130 @@
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { DEFAULT_LEASE_TTL_MS, DisplayName } from '../../protocol/index.js';
+import { createAgent, type Agent } from '../agent.js';
+import { ApprovalPolicy } from '../approvals.js';
+import { ControlServer } from '../control/server.js';
+import { AgentError } from '../errors.js';
+import { ensureDirs } from '../paths.js';
+import { TtyApprover } from '../tty-prompt.js';
+import { formatDuration, parseCommand, parseDuration, UsageError } from './args.js';
+import { storeKindFlag, type CliContext } from './context.js';
+import { fetchAgentStatus } from './control-commands.js';
+
+export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL...] [--pair CODE]
+               [--approve ask|allow|allow-once|deny|FILE] [--approval-timeout 60s]
+               [--lease-ttl 10m] [--name NAME] [--store KIND]
+                                    lend credentials to servers until stopped (Ctrl-C says bye)
+                                    URL: unix:/path/to/tether.sock; --store: where the agent key lives`;
+
+export interface AgentRun {
+  agent: Agent;
+  control: ControlServer;
+  /** Resolves with the exit code once the agent has stopped. */
+  done: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function agentCommand(args: string[], ctx: CliContext): Promise<number> {
+  const run = await startAgent(args, ctx);
+  if (typeof run === 'number') return run;
+  const onSignal = () => void run.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const code = await run.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return code;
+}
+
+/** Everything `tether agent` does short of waiting for a signal (tests drive this directly). */
+export async function startAgent(args: string[], ctx: CliContext): Promise<AgentRun | number> {
+  const { values, positionals } = parseCommand('agent', args, {
+    connect: { type: 'string', multiple: true },
+    pair: { type: 'string' },
+    approve: { type: 'string' },
+    'approval-timeout': { type: 'string' },
+    'lease-ttl': { type: 'string' },
+    name: { type: 'string' },
+    store: { type: 'string' },
+    'identity-store': { type: 'string' },
+  });
+  if (positionals.length) throw new UsageError(`tether agent: unexpected argument "${positionals[0]}" (use --connect URL)`);
+  const urls = values.connect ?? [];
+  if (!urls.length) throw new UsageError('tether agent: say which server with --connect URL (e.g. unix:/home/me/.tether/run/tether.sock)');
+  if (values.pair !== undefined && urls.length > 1) throw new UsageError('tether agent: --pair pairs with one server; give a single --connect');
+  if (values.name !== undefined && !DisplayName.safeParse(values.name).success) throw new UsageError('--name: letters, digits, space and ._@:+- only');
+  const policy = ApprovalPolicy.parse(values.approve ?? 'ask');
+  const approvalTimeoutMs = values['approval-timeout'] ? parseDuration(values['approval-timeout'], '--approval-timeout') : 60_000;
+  const leaseTtlMs = values['lease-ttl'] ? parseDuration(values['lease-ttl'], '--lease-ttl') : DEFAULT_LEASE_TTL_MS;
+  if (leaseTtlMs < 1000) throw new UsageError('--lease-ttl must be at least 1s');
+  const identityStore = storeKindFlag(values['identity-store'] ?? values.store, values['identity-store'] ? '--identity-store' : '--store') ?? (await ctx.defaultStore());
+
+  ensureDirs(ctx.paths);
+  const running = await fetchAgentStatus(ctx.control());
+  if (running) throw new AgentError('refused', `an agent is already running (pid ${running.pid}): stop it first, or use \`tether status\``);
+
+  const agent = createAgent({
+    home: ctx.paths.home,
+    policy,
+    approvalTimeoutMs,
+    leaseTtlMs,
+    ...(values.name ? { name: values.name } : {}),
+    openStore: ctx.openStore,
+    identityStore,
+  });
+  await agent.loadIdentity();
+  const control = new ControlServer(agent, ctx.paths.socket);
+  await control.listen();
+  writeFileSync(ctx.paths.agentJson, JSON.stringify({ pid: process.pid, socket: ctx.paths.socket, startedAt: agent.startedAt }) + '\n', { mode: 0o600 });
+  if (process.stdin.isTTY) new TtyApprover(agent.approvals, process.stdin, process.stderr);
+
+  let stopping: Promise<void> | undefined;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  const stop = (code = 0): Promise<void> => {
+    stopping ??= (async () => {
+      await agent.close();
+      await control.close();
+      removeOwned(ctx.paths.agentJson);
+      resolveDone(code);
+    })();
+    return stopping;
+  };
+
+  agent.on('link', (e) => {
+    if (e.state === 'CLOSED' && e.reason) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
+  });
+  agent.on('activity', (a) => {
+    if (a.kind === 'lease') ctx.err(`${a.server}: ${a.credential} ${a.decision}${a.pid !== undefined ? ` for pid ${a.pid}` : ''}`);
+    if (a.kind === 'revoke') ctx.err(`${a.server}: revoked ${a.status} lease(s)`);
+  });
+
+  let connected = 0;
+  for (const url of urls) {
+    try {
+      const session = await agent.connect(url, values.pair !== undefined ? { pairCode: values.pair } : {});
+      const lending = agent.credentials.list().map((c) => c.name);
+      const paired = values.pair !== undefined ? 'paired with' : 'connected to';
+      ctx.err(`${paired} ${session.server} (${session.link.server?.fingerprint}); lending ${lending.join(', ') || 'nothing yet (tether creds add)'}`);
+      connected++;
+    } catch (err) {
+      ctx.err(`tether: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (!connected) {
+    await stop(1);
+    return 1;
+  }
+  ctx.err(`approvals: ${policy.source}, timeout ${formatDuration(approvalTimeoutMs)}; lease TTL ${formatDuration(leaseTtlMs)}; control socket ${ctx.paths.socket}`);
+  return { agent, control, done, stop: () => stop(0) };
+}
+
+/** Removes agent.json only if it is still ours (a second agent may have replaced it). */
+function removeOwned(file: string): void {
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number };
+    if (info.pid === process.pid) unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,54 @@
+import { openStore, defaultStoreKind, isStoreKind, VaultError, type StoreKind } from '../vault/index.js';
+import { AgentError } from '../errors.js';
+import { ControlClient, ControlRequestError } from '../control/client.js';
+import { agentHome, agentPaths, type AgentPaths } from '../paths.js';
+import type { StoreOpener } from '../secret-stores.js';
+import { promptHidden } from './tty.js';
+import { UsageError } from './args.js';
+
+export interface CliContext {
+  paths: AgentPaths;
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  openStore: StoreOpener;
+  defaultStore(): Promise<StoreKind>;
+  control(): ControlClient;
+}
+
+export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
+  const home = agentHome({ env });
+  const paths = agentPaths(home);
+  const passphrase = async () => {
+    if (!process.stdin.isTTY) {
+      throw new VaultError('no-passphrase', 'the file vault needs a passphrase: set TETHER_VAULT_PASSPHRASE or run at a terminal');
+    }
+    return promptHidden('vault passphrase: ');
+  };
+  return {
+    paths,
+    env,
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    openStore: (kind) => openStore(kind, { home, env, passphrase }),
+    defaultStore: () => defaultStoreKind({ home, env }),
+    control: () => new ControlClient(paths.socket),
+  };
+}
+
+export function storeKindFlag(value: string | undefined, flag = '--store'): StoreKind | undefined {
+  if (value === undefined) return undefined;
+  if (!isStoreKind(value)) throw new UsageError(`${flag} ${value}: use keychain, file, env or memory`);
+  return value;
+}
+
+/** Expected failures → one line and exit 1; nothing else gets a stack either. */
+export function reportFailure(err: unknown, ctx: Pick<CliContext, 'err'>): number {
+  if (err instanceof UsageError || err instanceof AgentError || err instanceof VaultError || err instanceof ControlRequestError) {
+    ctx.err(err.message.startsWith('tether') ? err.message : `tether: ${err.message}`);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.err(`tether: unexpected failure: ${message.split('\n')[0]}`);
+  }
+  return 1;
+}

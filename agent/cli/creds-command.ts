@@ -1,0 +1,111 @@
+import { PROVIDERS } from '../../protocol/index.js';
+import { ControlClient } from '../control/client.js';
+import { CredentialBook, knownProvider } from '../credentials.js';
+import { AgentError } from '../errors.js';
+import { ensureDirs } from '../paths.js';
+import { StoreShelf } from '../secret-stores.js';
+import { parseCommand, UsageError } from './args.js';
+import { storeKindFlag, type CliContext } from './context.js';
+import { readSecret } from './tty.js';
+
+export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory]
+                                    add a credential; the secret is read from stdin or a hidden prompt
+  tether creds list [--json]        credentials this laptop lends (never the secret)
+  tether creds rm NAME              forget a credential and its secret`;
+
+export async function credsCommand(args: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = args;
+  ensureDirs(ctx.paths);
+  const book = new CredentialBook(ctx.paths.config, new StoreShelf(ctx.openStore));
+  switch (sub) {
+    case 'add':
+      return add(rest, ctx, book);
+    case 'list':
+    case 'ls':
+      return list(rest, ctx, book);
+    case 'rm':
+    case 'remove': {
+      const { positionals } = parseCommand('creds rm', rest, {});
+      if (positionals.length !== 1) throw new UsageError('usage: tether creds rm NAME');
+      if (!(await book.remove(positionals[0]!))) throw new AgentError('unknown-credential', `no credential named "${positionals[0]}"`);
+      ctx.err(`removed ${positionals[0]}`);
+      await notifyAgent(ctx);
+      return 0;
+    }
+    default:
+      throw new UsageError(sub ? `tether creds: unknown subcommand "${sub}": use add, list or rm` : 'usage: tether creds add|list|rm');
+  }
+}
+
+async function add(args: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
+  const { values, positionals } = parseCommand('creds add', args, {
+    name: { type: 'string' },
+    'base-url': { type: 'string' },
+    store: { type: 'string' },
+  });
+  if (positionals.length !== 1) {
+    throw new UsageError(`usage: tether creds add PROVIDER (one of ${Object.keys(PROVIDERS).join(', ')}); the secret comes from stdin, never the command line`);
+  }
+  const provider = positionals[0]!;
+  const spec = knownProvider(provider);
+  const name = values.name ?? provider;
+  const store = storeKindFlag(values.store) ?? (await ctx.defaultStore());
+  if (store === 'env') {
+    const variable = `TETHER_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
+    if (!ctx.env[variable]) throw new AgentError('no-secret', `the env store reads ${variable}, which is not set`);
+  }
+  // The memory store lives in the running agent; check it is there before asking for the secret.
+  const control = store === 'memory' ? await runningAgent(ctx, 'a memory credential lives only in a running agent: start `tether agent` first') : undefined;
+  const secret = store === 'env' ? (ctx.env[`TETHER_SECRET_${name.toUpperCase().replace(/-/g, '_')}`] ?? '') : await readSecret(`${spec.title} API key for "${name}"`);
+  if (!secret) throw new AgentError('no-secret', 'no secret given: pipe it on stdin, e.g. `tether creds add openai < key.txt`');
+  if (control) await control.memorySecret(name, secret);
+  const entry = await book.add({
+    provider,
+    name,
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    store,
+    // env and memory: the secret already lives in the variable or the agent; record metadata only.
+    ...(store === 'env' || store === 'memory' ? {} : { secret }),
+  });
+  ctx.err(`added ${entry.name} (${spec.title}, ${entry.store} store${entry.baseUrl ? `, ${entry.baseUrl}` : ''})`);
+  await notifyAgent(ctx);
+  return 0;
+}
+
+function list(args: string[], ctx: CliContext, book: CredentialBook): number {
+  const { values } = parseCommand('creds list', args, { json: { type: 'boolean' } });
+  const creds = book.list().map((c) => ({ name: c.name, provider: c.provider, baseUrl: c.baseUrl ?? knownProvider(c.provider).defaultBaseUrl, store: c.store, addedAt: c.addedAt }));
+  if (values.json) {
+    ctx.out(JSON.stringify(creds, null, 2));
+    return 0;
+  }
+  if (!creds.length) {
+    ctx.out('no credentials yet: add one with `tether creds add openai < key.txt`');
+    return 0;
+  }
+  const width = Math.max(4, ...creds.map((c) => c.name.length));
+  ctx.out(`${'NAME'.padEnd(width)}  PROVIDER   STORE     BASE URL`);
+  for (const c of creds) ctx.out(`${c.name.padEnd(width)}  ${c.provider.padEnd(9)}  ${c.store.padEnd(8)}  ${c.baseUrl}`);
+  return 0;
+}
+
+async function runningAgent(ctx: CliContext, why: string): Promise<ControlClient> {
+  const control = ctx.control();
+  try {
+    await control.status();
+  } catch (err) {
+    if (err instanceof AgentError && err.code === 'no-agent') throw new AgentError('no-agent', `no tether agent is running: ${why}`);
+    throw err;
+  }
+  return control;
+}
+
+/** A running agent re-reads credentials and re-offers; none running is fine. */
+async function notifyAgent(ctx: CliContext): Promise<void> {
+  try {
+    const { credentials } = await ctx.control().reloadCredentials();
+    ctx.err(`the running agent now lends ${credentials.join(', ') || 'nothing'}`);
+  } catch (err) {
+    if (!(err instanceof AgentError && err.code === 'no-agent')) ctx.err(`tether: could not tell the running agent: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,45 @@
+import type { AgentStatus } from '../../protocol/control.js';
+import { agentCommand, AGENT_COMMAND_HELP } from './agent-command.js';
+import { UsageError } from './args.js';
+import { cliContext, reportFailure, type CliContext } from './context.js';
+import { approvalsCommand, approveCommand, CONTROL_HELP, fetchAgentStatus, formatAgentStatus as formatStatus, revokeCommand, statusCommand } from './control-commands.js';
+import { credsCommand, CREDS_HELP } from './creds-command.js';
+
+export const AGENT_COMMANDS = ['agent', 'creds', 'status', 'revoke', 'approvals', 'approve'] as const;
+
+export const AGENT_HELP = `Laptop (lend credentials):
+${AGENT_COMMAND_HELP}
+${CREDS_HELP}
+${CONTROL_HELP}`;
+
+type Command = (args: string[], ctx: CliContext) => Promise<number> | number;
+const COMMANDS: Record<(typeof AGENT_COMMANDS)[number], Command> = {
+  agent: agentCommand,
+  creds: credsCommand,
+  status: statusCommand,
+  revoke: revokeCommand,
+  approvals: approvalsCommand,
+  approve: approveCommand,
+};
+
+/** Runs one laptop-side command line (without the leading `tether`); resolves with the exit code. */
+export async function runAgentCli(argv: string[], ctx: CliContext = cliContext()): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    if (!command || !Object.hasOwn(COMMANDS, command)) {
+      throw new UsageError(command ? `tether: unknown command "${command}" (see tether --help)` : AGENT_HELP);
+    }
+    return await COMMANDS[command as keyof typeof COMMANDS](args, ctx);
+  } catch (err) {
+    return reportFailure(err, ctx);
+  }
+}
+
+/** The running agent's status under TETHER_HOME, or undefined when none is running. */
+export async function agentStatus(): Promise<AgentStatus | undefined> {
+  return fetchAgentStatus(cliContext().control());
+}
+
+export function formatAgentStatus(s: AgentStatus): string {
+  return formatStatus(s);
+}

@@ -1,0 +1,41 @@
+/** Reading secrets: from a pipe, or from the terminal without echo. Never from argv. */
+
+export async function readAll(input: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Prompts on stderr and reads one line with echo off. */
+export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
+  return new Promise((resolve, reject) => {
+    output.write(question);
+    let value = '';
+    const wasRaw = input.isRaw;
+    input.setRawMode(true);
+    input.resume();
+    const finish = (err?: Error) => {
+      input.off('data', onData);
+      input.setRawMode(wasRaw);
+      input.pause();
+      output.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003') return finish(new Error('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    input.on('data', onData);
+  });
+}
+
+/** The secret for `creds add`: stdin when piped, a hidden prompt at a terminal. */
+export async function readSecret(label: string, input: NodeJS.ReadStream = process.stdin): Promise<string> {
+  if (input.isTTY) return (await promptHidden(`${label}: `, input)).trim();
+  return (await readAll(input)).trim();
+}

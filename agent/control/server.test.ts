@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../agent.js';
+import { ApprovalPolicy } from '../approvals.js';
+import { memoryStores, tempDir } from '../testing/temp.js';
+import { ControlClient, ControlRequestError } from './client.js';
+import { ControlServer } from './server.js';
+
+const SECRET = 'sk-control-SECRET-999';
+let tmp: ReturnType<typeof tempDir>;
+let agent: Agent;
+let server: ControlServer;
+let client: ControlClient;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  agent = createAgent({ home: tmp.dir, policy: ApprovalPolicy.parse('ask'), approvalTimeoutMs: 60_000, leaseTtlMs: 60_000, openStore: memoryStores().open, identityStore: 'memory' });
+  await agent.credentials.add({ provider: 'anthropic', store: 'memory', secret: SECRET });
+  server = new ControlServer(agent, agent.paths.socket);
+  await server.listen();
+  client = new ControlClient(agent.paths.socket);
+});
+
+afterEach(async () => {
+  await server.close();
+  await agent.close();
+  tmp.cleanup();
+});
+
+describe('control socket', () => {
+  it('serves status without secrets', async () => {
+    const { status, json } = await client.raw('GET', '/v1/status');
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ pid: process.pid, credentials: [{ name: 'anthropic', provider: 'anthropic', store: 'memory' }] });
+    expect(JSON.stringify(json)).not.toContain(SECRET);
+  });
+
+  it('refuses a missing or different control version, naming both', async () => {
+    const res = await client.raw('GET', '/v1/status', undefined, { 'tether-control': '9' });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: { code: 'version-mismatch' } });
+    expect((res.json as { error: { message: string } }).error.message).toMatch(/v9.*v1/);
+  });
+
+  it('refuses browser requests', async () => {
+    const browserHeaders: Record<string, string>[] = [{ origin: 'http://evil.example' }, { referer: 'http://evil.example/' }];
+    for (const h of browserHeaders) {
+      const res = await client.raw('GET', '/v1/status', undefined, h);
+      expect(res.status).toBe(403);
+      expect(res.json).toMatchObject({ error: { code: 'forbidden' } });
+    }
+  });
+
+  it('answers approvals: first answer wins, unknown ids are 404', async () => {
+    const { approval, outcome } = agent.approvals.ask({ server: 's', provider: 'anthropic', process: { pid: 1, uid: 1, cmdline: ['x'], parents: [] } });
+    expect((await client.approvals()).approvals.map((a) => a.id)).toEqual([approval.id]);
+    await client.approve(approval.id, 'deny');
+    expect(await outcome).toEqual({ answer: 'deny', by: 'person' });
+    const second = await client.approve(approval.id, 'allow').catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(ControlRequestError);
+    expect((second as ControlRequestError).code).toBe('not-found');
+  });
+
+  it('keeps a memory secret in the agent and reloads credentials', async () => {
+    await client.memorySecret('anthropic', 'sk-other');
+    expect((await agent.credentials.resolve('anthropic')).secret).toBe('sk-other');
+    expect((await client.reloadCredentials()).credentials).toEqual(['anthropic']);
+    expect((await client.revoke()).servers).toEqual([]);
+    const bad = await client.raw('POST', '/v1/memory-secret', { name: 'Bad Name', secret: 'x' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('streams events', async () => {
+    const http = await import('node:http');
+    const first = new Promise<string>((resolve) => {
+      const req = http.request({ socketPath: agent.paths.socket, path: '/v1/events', headers: { 'tether-control': '1' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+          if (text.includes('event: approval')) {
+            resolve(text);
+            req.destroy();
+          } else if (text.startsWith(':')) agent.approvals.ask({ server: 's', provider: 'anthropic', process: { pid: 1, uid: 1, cmdline: ['x'], parents: [] } });
+        });
+      });
+      req.end();
+    });
+    expect(await first).toMatch(/event: approval\ndata: \{"kind":"added"/);
+  });
+});

@@ -1,0 +1,119 @@
+import { PROVIDERS, ProviderName, providerSpec, type ProviderSpec } from '../protocol/index.js';
+import { readConfig, updateConfig, type CredentialEntry, type StoreKind } from './config.js';
+import { AgentError } from './errors.js';
+import { credentialAccount, type StoreShelf } from './secret-stores.js';
+
+export interface ResolvedCredential {
+  entry: CredentialEntry;
+  spec: ProviderSpec;
+  /** Where requests go: the configured baseUrl or the provider's default, no trailing '/'. */
+  baseUrl: string;
+  secret: string;
+}
+
+export interface AddCredential {
+  provider: string;
+  name?: string;
+  baseUrl?: string;
+  store: StoreKind;
+  /** Omitted when the secret lives elsewhere already (an env variable, a running agent's memory). */
+  secret?: string;
+}
+
+export function knownProvider(id: string): ProviderSpec {
+  const spec = providerSpec(id);
+  if (!spec) throw new AgentError('unknown-provider', `unknown provider "${id}": known providers are ${Object.keys(PROVIDERS).join(', ')}`);
+  return spec;
+}
+
+/**
+ * Credentials this laptop can lend: metadata in config.json, secrets in the vault. Resolved
+ * secrets are kept in memory so a relayed request never waits on the keychain or disk;
+ * reload() forgets them.
+ */
+export class CredentialBook {
+  private readonly resolved = new Map<string, Promise<ResolvedCredential>>();
+
+  constructor(
+    private readonly configFile: string,
+    private readonly stores: StoreShelf,
+  ) {}
+
+  list(): CredentialEntry[] {
+    return readConfig(this.configFile).credentials;
+  }
+
+  async add(req: AddCredential): Promise<CredentialEntry> {
+    knownProvider(req.provider);
+    const name = req.name ?? req.provider;
+    if (!ProviderName.safeParse(name).success) {
+      throw new AgentError('bad-config', `credential name "${name}" must be lower-case letters, digits, _ and -`);
+    }
+    if (req.baseUrl !== undefined) checkBaseUrl(req.baseUrl);
+    if (req.secret !== undefined) {
+      if (!req.secret) throw new AgentError('no-secret', 'the secret is empty');
+      const store = await this.stores.open(req.store);
+      await store.set(credentialAccount(name), req.secret);
+    }
+    const entry: CredentialEntry = {
+      name,
+      provider: req.provider,
+      ...(req.baseUrl ? { baseUrl: req.baseUrl.replace(/\/+$/, '') } : {}),
+      store: req.store,
+      addedAt: new Date().toISOString(),
+    };
+    updateConfig(this.configFile, (c) => {
+      c.credentials = c.credentials.filter((e) => e.name !== name);
+      c.credentials.push(entry);
+    });
+    this.resolved.delete(name);
+    return entry;
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const entry = this.list().find((e) => e.name === name);
+    if (!entry) return false;
+    const store = await this.stores.open(entry.store);
+    if (store.writable) await store.delete(credentialAccount(name));
+    updateConfig(this.configFile, (c) => {
+      c.credentials = c.credentials.filter((e) => e.name !== name);
+    });
+    this.resolved.delete(name);
+    return true;
+  }
+
+  resolve(name: string): Promise<ResolvedCredential> {
+    let hit = this.resolved.get(name);
+    if (!hit) {
+      hit = this.load(name);
+      this.resolved.set(name, hit);
+      hit.catch(() => this.resolved.delete(name));
+    }
+    return hit;
+  }
+
+  /** Forget cached secrets; the next resolve reads config and vault again. */
+  reload(): void {
+    this.resolved.clear();
+  }
+
+  private async load(name: string): Promise<ResolvedCredential> {
+    const entry = this.list().find((e) => e.name === name);
+    if (!entry) throw new AgentError('unknown-credential', `no credential named "${name}": add it with \`tether creds add\``);
+    const spec = knownProvider(entry.provider);
+    const store = await this.stores.open(entry.store);
+    const secret = await store.get(credentialAccount(name));
+    if (!secret) throw new AgentError('no-secret', `the ${entry.store} store holds no secret for "${name}": add it again with \`tether creds add ${entry.provider} --name ${name}\``);
+    return { entry, spec, baseUrl: (entry.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, ''), secret };
+  }
+}
+
+export function checkBaseUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AgentError('bad-url', `"${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new AgentError('bad-url', `base URL must be http(s), not ${parsed.protocol}`);
+}

@@ -1,0 +1,30 @@
+/** Stable codes for failures on the laptop side; tests and the CLI match on these. */
+export type AgentErrorCode =
+  | 'bad-config'
+  | 'unknown-provider'
+  | 'unknown-credential'
+  | 'duplicate-credential'
+  | 'no-secret'
+  | 'server-key-mismatch'
+  | 'unknown-server'
+  | 'bad-welcome'
+  | 'refused'
+  | 'connect-failed'
+  | 'handshake-timeout'
+  | 'heartbeat-timeout'
+  | 'protocol'
+  | 'bad-policy'
+  | 'bad-url'
+  | 'not-found'
+  | 'no-agent';
+
+/** An expected failure: one line for a person, and a code for code. */
+export class AgentError extends Error {
+  override readonly name = 'AgentError';
+  constructor(
+    readonly code: AgentErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,12 @@
+import type WebSocket from 'ws';
+import { MAX_FRAME_BYTES } from '../../protocol/index.js';
+
+/** Something that yields a connected WebSocket to a daemon. SSH and wss come next. */
+export interface Transport {
+  /** Display form of the server, also the key its pin is stored under. */
+  readonly serverName: string;
+  /** A WebSocket that is open and paused (call resume() once listening), or an AgentError 'connect-failed'. */
+  connect(): Promise<WebSocket>;
+}
+
+export const WS_OPTIONS = { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } as const;

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { ProcessInfo } from './leases.js';
+
+/**
+ * The agent's local control API: HTTP over its Unix socket (a named pipe on Windows),
+ * used by `tether status/revoke/approve/...` and later by the tray app's renderer.
+ * Every request carries `tether-control: <CONTROL_VERSION>`; browser-origin requests
+ * (any Origin or Referer header) are refused.
+ */
+export const CONTROL_VERSION = 1;
+export const CONTROL_HEADER = 'tether-control';
+export const CONTROL_PREFIX = `/v${CONTROL_VERSION}`;
+
+export const ControlErrorCodes = ['version-mismatch', 'forbidden', 'not-found', 'bad-request', 'conflict', 'unavailable', 'internal'] as const;
+export const ControlError = z.object({ error: z.object({ code: z.enum(ControlErrorCodes), message: z.string() }) });
+export type ControlError = z.infer<typeof ControlError>;
+
+export const LinkStates = ['CONNECTING', 'HANDSHAKING', 'READY', 'CLOSED'] as const;
+
+export const LeaseView = z.object({
+  leaseId: z.string(),
+  credential: z.string(),
+  scope: z.enum(['once', 'connection']),
+  expiresAt: z.number(),
+});
+export type LeaseView = z.infer<typeof LeaseView>;
+
+export const ServerView = z.object({
+  server: z.string(),
+  state: z.enum(LinkStates),
+  serverId: z.string().optional(),
+  fingerprint: z.string().optional(),
+  reason: z.string().optional(),
+  lending: z.array(z.string()),
+  /** Providers granted "while connected" on this link. */
+  allowed: z.array(z.string()),
+  leases: z.array(LeaseView),
+  activeStreams: z.number(),
+});
+export type ServerView = z.infer<typeof ServerView>;
+
+export const CredentialView = z.object({
+  name: z.string(),
+  provider: z.string(),
+  baseUrl: z.string().optional(),
+  store: z.string(),
+  addedAt: z.string().optional(),
+});
+export type CredentialView = z.infer<typeof CredentialView>;
+
+/** GET /v1/status. Never a secret, a token or a pair code. */
+export const AgentStatus = z.object({
+  pid: z.number(),
+  name: z.string(),
+  fingerprint: z.string().optional(),
+  startedAt: z.string(),
+  socket: z.string(),
+  servers: z.array(ServerView),
+  credentials: z.array(CredentialView),
+  pendingApprovals: z.number(),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** POST /v1/revoke */
+export const RevokeRequest = z.object({ server: z.string().optional() });
+export type RevokeRequest = z.infer<typeof RevokeRequest>;
+export const RevokeResponse = z.object({ servers: z.array(z.string()), leases: z.number() });
+export type RevokeResponse = z.infer<typeof RevokeResponse>;
+
+export const ApprovalView = z.object({
+  id: z.string(),
+  server: z.string(),
+  provider: z.string(),
+  process: ProcessInfo,
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  asks: z.number(),
+});
+export type ApprovalView = z.infer<typeof ApprovalView>;
+
+/** GET /v1/approvals */
+export const ApprovalsResponse = z.object({ approvals: z.array(ApprovalView) });
+export type ApprovalsResponse = z.infer<typeof ApprovalsResponse>;
+
+/** POST /v1/approvals/:id — 404 if unknown, 409 if already decided. */
+export const ApprovalDecision = z.enum(['allow-once', 'allow', 'deny']);
+export const ApproveRequest = z.object({ decision: ApprovalDecision });
+export type ApproveRequest = z.infer<typeof ApproveRequest>;
+export const OkResponse = z.object({ ok: z.literal(true) });
+export type OkResponse = z.infer<typeof OkResponse>;
+
+/** POST /v1/credentials/reload */
+export const ReloadResponse = z.object({ credentials: z.array(z.string()) });
+export type ReloadResponse = z.infer<typeof ReloadResponse>;
+
+/** POST /v1/memory-secret: for `--store memory`, the secret lives only in the running agent. */
+export const MemorySecretRequest = z.object({ name: z.string().min(1).max(48), secret: z.string().min(1).max(64 * 1024) });
+export type MemorySecretRequest = z.infer<typeof MemorySecretRequest>;
+
+/** GET /v1/events: server-sent events, `event:` is the kind, `data:` the JSON below. */
+export const LinkEvent = z.object({ server: z.string(), state: z.enum(LinkStates), reason: z.string().optional() });
+export type LinkEvent = z.infer<typeof LinkEvent>;
+export const ApprovalEvent = z.object({
+  kind: z.enum(['added', 'resolved']),
+  approval: ApprovalView,
+  answer: ApprovalDecision.optional(),
+  by: z.string().optional(),
+});
+export type ApprovalEvent = z.infer<typeof ApprovalEvent>;
+export const ActivityEvent = z.object({
+  kind: z.enum(['lease', 'relay', 'revoke', 'lease-ended']),
+  server: z.string(),
+  credential: z.string().optional(),
+  decision: z.string().optional(),
+  leaseId: z.string().optional(),
+  status: z.union([z.number(), z.string()]).optional(),
+  bytesUp: z.number().optional(),
+  bytesDown: z.number().optional(),
+  ms: z.number().optional(),
+  pid: z.number().optional(),
+});
+export type ActivityEvent = z.infer<typeof ActivityEvent>;
+
+export type ControlEvent = { event: 'link'; data: LinkEvent } | { event: 'approval'; data: ApprovalEvent } | { event: 'activity'; data: ActivityEvent };
