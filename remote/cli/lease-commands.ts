@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { providerSpec } from '../../protocol/index.js';
+import { CliError, ControlClient } from './control-client.js';
+import { ExitCode } from './exit-codes.js';
+import type { LeaseAnswer, StatusAnswer } from './types.js';
+
+type Purpose = 'token' | 'env' | 'exec';
+
+function lease(client: ControlClient, provider: string, as: string | undefined, purpose: Purpose): Promise<LeaseAnswer> {
+  return client.call<LeaseAnswer>('POST', 'lease', { provider, purpose, ...(as ? { as } : {}) });
+}
+
+function release(client: ControlClient, leases: LeaseAnswer[]): Promise<unknown> {
+  return Promise.all(leases.map((l) => client.call('POST', 'release', { token: l.token }).catch(() => undefined)));
+}
+
+/** `tether token PROVIDER [--as NAME]`: only the token on stdout, for apiKeyHelper and credential helpers. */
+export async function tokenCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { as: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new CliError(ExitCode.usage, 'usage: tether token PROVIDER [--as NAME]');
+  const answer = await lease(ControlClient.locate(), positionals[0] as string, values.as ?? (process.env.TETHER_AS || undefined), 'token');
+  process.stdout.write(`${answer.token}\n`);
+  return ExitCode.ok;
+}
+
+/** The credential names to lease: the ones asked for, or everything the chosen laptop offers. */
+async function chooseProviders(client: ControlClient, list: string | undefined, as: string | undefined): Promise<string[]> {
+  if (list !== undefined) {
+    const names = list.split(',').map((p) => p.trim()).filter(Boolean);
+    if (names.length === 0) throw new CliError(ExitCode.usage, '--provider needs at least one name, e.g. --provider openai,anthropic');
+    return [...new Set(names)];
+  }
+  const status = await client.call<StatusAnswer>('GET', 'status');
+  const laptops = as ? status.laptops.filter((l) => l.name === as) : status.laptops;
+  const connected = status.laptops.map((l) => l.name).join(', ');
+  if (status.laptops.length === 0) {
+    throw new CliError(ExitCode.noLaptop, 'no laptop is connected to this server: connect one with `tether agent --connect …` or the tray app');
+  }
+  if (as && laptops.length === 0) throw new CliError(ExitCode.usage, `no laptop named "${as}" is connected (connected: ${connected}): fix --as or TETHER_AS`);
+  if (laptops.length > 1) throw new CliError(ExitCode.usage, `several laptops are connected (${connected}): pick one with --as NAME or TETHER_AS`);
+  const names = laptops[0]?.providers.map((p) => p.name) ?? [];
+  if (names.length === 0) throw new CliError(ExitCode.unknownProvider, `${laptops[0]?.name} lends no credentials yet: add one on the laptop with \`tether creds add\``);
+  return names;
+}
+
+/** Leases every name, or none: on a failure the ones already granted are released. */
+async function leaseAll(client: ControlClient, names: string[], as: string | undefined, purpose: Purpose): Promise<LeaseAnswer[]> {
+  const leases: LeaseAnswer[] = [];
+  try {
+    for (const name of names) leases.push(await lease(client, name, as, purpose));
+  } catch (err) {
+    await release(client, leases);
+    throw err;
+  }
+  return leases;
+}
+
+/** Environment variables the provider's usual clients read: base URL at our proxy, API key = lease token. */
+export function leaseVariables(leases: LeaseAnswer[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const l of leases) {
+    const spec = providerSpec(l.provider);
+    if (!spec) continue;
+    for (const name of spec.env.baseUrl) vars[name] = `${l.proxyUrl}/${l.name}${spec.env.baseUrlSuffix}`;
+    for (const name of spec.env.apiKey) vars[name] = l.token;
+  }
+  return vars;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const LEASE_OPTIONS = { provider: { type: 'string' }, as: { type: 'string' } } as const;
+
+/** `tether env [--provider p,q] [--as NAME]`: export lines for a shell to eval. */
+export async function envCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: LEASE_OPTIONS, allowPositionals: false });
+  const as = values.as ?? (process.env.TETHER_AS || undefined);
+  const client = ControlClient.locate();
+  const leases = await leaseAll(client, await chooseProviders(client, values.provider, as), as, 'env');
+  const lines = Object.entries(leaseVariables(leases)).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  process.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
+  return ExitCode.ok;
+}
+
+/** `tether exec [--provider p,q] [--as NAME] -- CMD ARGS…`: run CMD with leases in its environment, release them after. */
+export async function execCommand(args: string[]): Promise<number> {
+  const dash = args.indexOf('--');
+  const { values, positionals } = parseArgs({ args: dash >= 0 ? args.slice(0, dash) : args, options: LEASE_OPTIONS, allowPositionals: true });
+  const command = dash >= 0 ? [...positionals, ...args.slice(dash + 1)] : positionals;
+  if (command.length === 0) throw new CliError(ExitCode.usage, 'usage: tether exec [--provider p,q] [--as NAME] -- COMMAND [ARGS…]');
+  const as = values.as ?? (process.env.TETHER_AS || undefined);
+  const client = ControlClient.locate();
+  const leases = await leaseAll(client, await chooseProviders(client, values.provider, as), as, 'exec');
+  const child = spawn(command[0] as string, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...leaseVariables(leases) } });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      process.stderr.write(`tether: cannot run ${command[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}\n`);
+      resolve(127);
+    });
+    child.once('exit', (exitCode, signal) => resolve(exitCode ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)));
+  });
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  await release(client, leases);
+  return code;
+}

@@ -1,0 +1,126 @@
+import { parseArgs } from 'node:util';
+import { ControlClient, CliError } from './control-client.js';
+import { ExitCode } from './exit-codes.js';
+import { envCommand, execCommand, tokenCommand } from './lease-commands.js';
+import { serveCommand } from './serve.js';
+import type { PairCodeAnswer, StatusAnswer } from './types.js';
+
+export { ExitCode } from './exit-codes.js';
+
+export const REMOTE_COMMANDS = ['serve', 'token', 'env', 'exec', 'status', 'pair-code'] as const;
+
+export const REMOTE_HELP = `Server commands (tools on this machine borrow credentials from a connected laptop):
+  tether token PROVIDER [--as NAME]              print a lease token (for apiKeyHelper and credential helpers)
+  tether env [--provider p,q] [--as NAME]        print export lines: *_BASE_URL at the proxy, *_API_KEY = a lease
+  tether exec [--provider p,q] [--as NAME] -- CMD [ARGS…]
+                                                 run CMD with leases in its environment, released when it exits
+  tether status [--json]                         connected laptops and live leases (never tokens)
+  tether pair-code [--json]                      a one-time code to pair a laptop without SSH
+  tether serve [--socket PATH] [--proxy-port N] [--heartbeat-ms N] [--max-lease-ttl-ms N]
+               [--request-timeout-ms N] [--server-id ID]
+                                                 run the daemon (the laptop's agent normally starts it)
+  --as NAME defaults to $TETHER_AS; files live under $TETHER_HOME (default ~/.tether).
+Exit codes: 0 ok, 1 usage, 2 no laptop or no daemon, 3 denied, 4 approval timed out, 5 unknown provider.
+`;
+
+/** Runs one server command line; prints its own output and returns the exit code. */
+export async function runRemoteCli(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(REMOTE_HELP);
+        return command === undefined ? ExitCode.usage : ExitCode.ok;
+      case 'serve':
+        return await serveCommand(args);
+      case 'token':
+        return await tokenCommand(args);
+      case 'env':
+        return await envCommand(args);
+      case 'exec':
+        return await execCommand(args);
+      case 'status':
+        return await statusCommand(args);
+      case 'pair-code':
+        return await pairCodeCommand(args);
+      default:
+        throw new CliError(ExitCode.usage, `unknown command "${command.slice(0, 40)}": see \`tether --help\``);
+    }
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`tether: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tether: ${err.message}: see \`tether --help\`\n`);
+      return ExitCode.usage;
+    }
+    throw err;
+  }
+}
+
+async function statusCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: false });
+  const status = await ControlClient.locate().call<StatusAnswer>('GET', 'status', undefined, 5000);
+  process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : formatDaemonStatus(status));
+  return ExitCode.ok;
+}
+
+async function pairCodeCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: false });
+  const answer = await ControlClient.locate().call<PairCodeAnswer>('POST', 'pair-code', {}, 5000);
+  if (values.json) {
+    process.stdout.write(JSON.stringify(answer, null, 2) + '\n');
+    return ExitCode.ok;
+  }
+  process.stdout.write(
+    [
+      `Pair code:   ${answer.code}`,
+      `Server:      ${answer.serverId} (${answer.fingerprint})`,
+      `Expires:     ${answer.expiresAt} (single use)`,
+      '',
+      'On the laptop, run:',
+      `  tether agent --connect unix:${answer.socket} --pair ${answer.code}`,
+      '(or --connect with the SSH host name of this server when the laptop connects over SSH)',
+      'and check that the laptop shows the same key fingerprint as above.',
+      '',
+    ].join('\n'),
+  );
+  return ExitCode.ok;
+}
+
+/** The daemon's status for the combined `tether status`; undefined when none runs under TETHER_HOME. */
+export async function daemonStatus(): Promise<object | undefined> {
+  try {
+    return await ControlClient.locate().call<StatusAnswer>('GET', 'status', undefined, 5000);
+  } catch (err) {
+    if (err instanceof CliError && err.exitCode === ExitCode.noLaptop) return undefined;
+    throw err;
+  }
+}
+
+export function formatDaemonStatus(s: object): string {
+  const status = s as StatusAnswer;
+  const lines = [
+    `tether daemon ${status.serverId} (${status.fingerprint}), pid ${status.pid}`,
+    `  proxy  ${status.proxyUrl}`,
+    `  socket ${status.socket}`,
+  ];
+  if (status.laptops.length === 0) lines.push('laptops: none connected');
+  else {
+    lines.push('laptops:');
+    for (const l of status.laptops) {
+      const lends = l.providers.map((p) => (p.name === p.provider ? p.name : `${p.name} (${p.provider})`)).join(', ') || 'nothing yet';
+      lines.push(`  ${l.name}  ${l.agentId}  since ${l.connectedAt}  lends ${lends}  ${l.leases} lease${l.leases === 1 ? '' : 's'}`);
+    }
+  }
+  if (status.leases.length === 0) lines.push('leases: none');
+  else {
+    lines.push('leases:');
+    for (const l of status.leases) lines.push(`  ${l.leaseId}  /${l.name}  from ${l.laptop}  ${l.scope}  until ${l.expiresAt}  pid ${l.pid}`);
+  }
+  return lines.join('\n') + '\n';
+}

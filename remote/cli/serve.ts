@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { createDaemon, type Daemon } from '../daemon.js';
+import { tetherHome } from '../paths.js';
+import { CliError } from './control-client.js';
+import { ExitCode } from './exit-codes.js';
+
+function positiveInt(flag: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new CliError(ExitCode.usage, `--${flag} needs a whole number${min ? ` of at least ${min}` : ''}, not "${value}"`);
+  return n;
+}
+
+/** `tether serve`: runs the daemon in the foreground until SIGTERM/SIGINT. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      socket: { type: 'string' },
+      'proxy-port': { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'max-lease-ttl-ms': { type: 'string' },
+      'request-timeout-ms': { type: 'string' },
+      'server-id': { type: 'string' },
+    },
+    allowPositionals: false,
+  });
+  const proxyPort = positiveInt('proxy-port', values['proxy-port']);
+  if (proxyPort !== undefined && proxyPort > 65535) throw new CliError(ExitCode.usage, '--proxy-port must be at most 65535');
+  let daemon: Daemon;
+  try {
+    daemon = await createDaemon({
+      home: tetherHome(),
+      socketPath: values.socket,
+      proxyPort,
+      heartbeatMs: positiveInt('heartbeat-ms', values['heartbeat-ms'], 50),
+      maxLeaseTtlMs: positiveInt('max-lease-ttl-ms', values['max-lease-ttl-ms'], 1000),
+      requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], 1),
+      serverId: values['server-id'],
+    });
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(ExitCode.usage, `cannot start the daemon: ${(err as Error).message}`);
+  }
+  const log = (line: string) => process.stderr.write(`tether: ${line}\n`);
+  daemon.events.on('link', (link) => log(`laptop ${link.name} (${link.info.agentId}) connected`));
+  daemon.events.on('link-closed', (link, closed) => log(`laptop ${link.name} disconnected (${closed.code} ${closed.reason})`));
+  daemon.events.on('refused', (code) => log(`refused a laptop connection: ${code}`));
+  log(`daemon ${daemon.serverId} (${daemon.fingerprint}) listening on ${daemon.socketPath}; proxy at ${daemon.proxyUrl}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      log('stopping: saying goodbye to every laptop');
+      daemon.close().then(resolve, resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return ExitCode.ok;
+}

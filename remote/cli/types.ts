@@ -1,0 +1,30 @@
+/** Shapes of the control API's answers, as the CLI reads them. */
+export interface LeaseAnswer {
+  token: string;
+  leaseId: string;
+  name: string;
+  provider: string;
+  laptop: string;
+  scope: string;
+  expiresAt: string;
+  baseUrl: string;
+  proxyUrl: string;
+}
+
+export interface StatusAnswer {
+  serverId: string;
+  fingerprint: string;
+  pid: number;
+  proxyUrl: string;
+  socket: string;
+  laptops: { name: string; agentId: string; connectedAt: string; providers: { name: string; provider: string }[]; leases: number }[];
+  leases: { leaseId: string; laptop: string; name: string; provider: string; scope: string; expiresAt: string; pid: number }[];
+}
+
+export interface PairCodeAnswer {
+  code: string;
+  fingerprint: string;
+  serverId: string;
+  socket: string;
+  expiresAt: string;
+}

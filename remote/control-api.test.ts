@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PAIR_CODE_ALPHABET, normalizePairCode } from '../protocol/index.js';
+import { remotePaths } from './paths.js';
+import { controlCall, pairedLaptop, startDaemon, type Started } from './testing/harness.js';
+import type { FakeLaptop } from './testing/fake-laptop.js';
+
+let started: Started | undefined;
+const laptops: FakeLaptop[] = [];
+
+afterEach(async () => {
+  for (const l of laptops.splice(0)) l.close();
+  await started?.stop();
+  started = undefined;
+});
+
+/** Runs a one-line HTTP client as another uid and returns what it printed. */
+function callAs(uid: number, url: string): Promise<string> {
+  const script = `require('http').get(${JSON.stringify(url)}, (r) => { let b=''; r.on('data', c => b += c); r.on('end', () => console.log(r.statusCode + ' ' + b)); })`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'], cwd: '/' });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('exit', () => resolve(out.trim()));
+  });
+}
+
+describe('control API', () => {
+  it('writes run/daemon.json once up, and removes it and the socket on close', async () => {
+    started = await startDaemon();
+    const paths = remotePaths(started.home);
+    const state = JSON.parse(fs.readFileSync(paths.daemonJson, 'utf8'));
+    expect(state).toMatchObject({ pid: process.pid, serverId: 'test-box', socket: started.daemon.socketPath, proxyUrl: started.daemon.proxyUrl });
+    expect(fs.statSync(paths.daemonDir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(paths.identity).mode & 0o777).toBe(0o600);
+    await started.daemon.close();
+    expect(fs.existsSync(paths.daemonJson)).toBe(false);
+    expect(fs.existsSync(started.daemon.socketPath)).toBe(false);
+  });
+
+  it('keeps the daemon key across restarts', async () => {
+    started = await startDaemon();
+    const first = started.daemon.fingerprint;
+    await started.daemon.close();
+    const { createDaemon } = await import('./daemon.js');
+    const again = await createDaemon({ home: started.home });
+    expect(again.fingerprint).toBe(first);
+    await again.close();
+  });
+
+  it('issues pair codes as XXXX-XXXX-XXXX-X with the daemon fingerprint', async () => {
+    started = await startDaemon();
+    const answer = (await controlCall(started.daemon, 'POST', 'pair-code')).json() as Record<string, string>;
+    expect(answer.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]$/);
+    expect([...normalizePairCode(answer.code!)].every((c) => PAIR_CODE_ALPHABET.includes(c))).toBe(true);
+    expect(answer.fingerprint).toBe(started.daemon.fingerprint);
+    expect(Date.parse(answer.expiresAt!) - Date.now()).toBeGreaterThan(9 * 60 * 1000);
+  });
+
+  it('reports status with laptops and their offers', async () => {
+    started = await startDaemon();
+    const laptop = await pairedLaptop(started.daemon, { name: 'alice-mbp', offer: ['openai', 'work-anthropic'] });
+    laptops.push(laptop);
+    const status = (await controlCall(started.daemon, 'GET', 'status')).json();
+    expect(status).toMatchObject({
+      serverId: 'test-box',
+      fingerprint: started.daemon.fingerprint,
+      pid: process.pid,
+      proxyUrl: started.daemon.proxyUrl,
+      socket: started.daemon.socketPath,
+      laptops: [{ name: 'alice-mbp', agentId: expect.stringMatching(/^SHA256:/), providers: [{ name: 'openai', provider: 'openai' }, { name: 'work-anthropic', provider: 'anthropic' }], leases: 0 }],
+      leases: [],
+    });
+  });
+
+  it('answers an unknown call or a bad body with bad-request', async () => {
+    started = await startDaemon();
+    const unknown = await controlCall(started.daemon, 'GET', 'nope');
+    expect(unknown.status).toBe(400);
+    expect((unknown.json() as { error: { code: string } }).error.code).toBe('bad-request');
+    const bad = await controlCall(started.daemon, 'POST', 'release', { token: 5 });
+    expect((bad.json() as { error: { code: string } }).error.code).toBe('bad-request');
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses callers of another uid with 403 forbidden (needs root to switch uid)', async () => {
+    started = await startDaemon();
+    const out = await callAs(65534, `${started.daemon.proxyUrl}/_tether/v1/status`);
+    expect(out).toMatch(/^403 /);
+    expect(JSON.parse(out.slice(4)).error.code).toBe('forbidden');
+  });
+});

@@ -1,0 +1,75 @@
+import crypto, { type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from './paths.js';
+import { fingerprint, publicKeyText } from './crypto.js';
+
+/** The daemon's Ed25519 identity: the key laptops pin at pairing. An identity, not a credential. */
+export interface DaemonIdentity {
+  privateKey: KeyObject;
+  serverKey: string;
+  fingerprint: string;
+}
+
+export function loadOrCreateIdentity(file: string): DaemonIdentity {
+  ensurePrivateDir(path.dirname(file));
+  let privateKey: KeyObject;
+  if (fs.existsSync(file)) {
+    privateKey = crypto.createPrivateKey(fs.readFileSync(file, 'utf8'));
+    if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${file} does not hold an Ed25519 key: move it away and restart`);
+  } else {
+    privateKey = crypto.generateKeyPairSync('ed25519').privateKey;
+    writeFileAtomic(file, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
+  }
+  const serverKey = publicKeyText(crypto.createPublicKey(privateKey));
+  return { privateKey, serverKey, fingerprint: fingerprint(serverKey) };
+}
+
+/** The hostname, cleaned to what protocol's ServerId accepts. */
+export function defaultServerId(hostname: string = os.hostname()): string {
+  const cleaned = hostname.replace(/[^\w.@:-]/g, '-').slice(0, 128);
+  return cleaned || 'tether-server';
+}
+
+export interface AuthorizedAgent {
+  agentKey: string;
+  name: string;
+  fingerprint: string;
+  pairedAt: string;
+}
+
+/**
+ * Paired laptops' public keys. Read from disk on every lookup so that removing a line by
+ * hand takes effect without a restart; written atomically.
+ */
+export class AuthorizedAgents {
+  constructor(private readonly file: string) {}
+
+  list(): AuthorizedAgent[] {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed)) throw new Error(`${this.file} is not a JSON array: fix or remove it`);
+    return parsed.filter(
+      (a): a is AuthorizedAgent => typeof a === 'object' && a !== null && typeof (a as AuthorizedAgent).agentKey === 'string',
+    );
+  }
+
+  find(agentKey: string): AuthorizedAgent | undefined {
+    return this.list().find((a) => a.agentKey === agentKey);
+  }
+
+  add(agentKey: string, name: string, now = new Date()): AuthorizedAgent {
+    const entry: AuthorizedAgent = { agentKey, name, fingerprint: fingerprint(agentKey), pairedAt: now.toISOString() };
+    const others = this.list().filter((a) => a.agentKey !== agentKey);
+    ensurePrivateDir(path.dirname(this.file));
+    writeFileAtomic(this.file, JSON.stringify([...others, entry], null, 2) + '\n', 0o600);
+    return entry;
+  }
+}

@@ -1,0 +1,95 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { ProviderName, RelayOpen, providerErrorBody, providerSpec, type ErrorKind, type ErrorShape } from '../protocol/index.js';
+import type { ControlApi } from './control-api.js';
+import type { DaemonView } from './daemon-view.js';
+import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
+
+const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d{1,5})?$/i;
+const RELAY_METHODS = new Set<string>(RelayOpen.shape.method.options);
+
+/** Why a request may not be served at all, whatever its path: DNS rebinding or a browser page. */
+export function refusalOf(req: IncomingMessage): string | undefined {
+  const host = req.headers.host;
+  if (!host || !LOOPBACK_HOST.test(host)) return 'requests must be addressed to a loopback host (127.0.0.1 or localhost)';
+  if (req.headers.origin !== undefined || req.headers.referer !== undefined) return 'browser requests (Origin or Referer header) are not served';
+  return undefined;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function sendProviderError(res: ServerResponse, shape: ErrorShape, status: number, kind: ErrorKind, why: string): void {
+  sendJson(res, status, providerErrorBody(shape, status, kind, why));
+}
+
+/** One loopback HTTP server: `/_tether/v1/…` is the control API, everything else the LLM proxy. */
+export function createProxyServer(view: DaemonView, control: ControlApi): http.Server {
+  return http.createServer((req, res) => {
+    const refusal = refusalOf(req);
+    if (refusal) {
+      sendJson(res, 403, { error: { code: 'forbidden', message: `tether: ${refusal}` } });
+      return;
+    }
+    const url = req.url ?? '/';
+    if (url === '/_tether' || url.startsWith('/_tether/')) {
+      control.handle(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'the tether daemon failed to answer: see its log' } });
+        else res.destroy();
+      });
+      return;
+    }
+    proxyRequest(view, req, res);
+  });
+}
+
+function shapeFor(view: DaemonView, name: string, provider?: string): ErrorShape {
+  const offered = provider ?? view.links().flatMap((l) => l.providers).find((p) => p.name === name)?.provider;
+  return providerSpec(offered ?? name)?.errorShape ?? 'openai';
+}
+
+function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerResponse): void {
+  const match = /^\/([^/?#]+)(.*)$/s.exec(req.url ?? '/');
+  const name = match?.[1] ?? '';
+  let rest = match?.[2] ?? '';
+  if (!rest.startsWith('/')) rest = '/' + rest;
+  if (!ProviderName.safeParse(name).success) {
+    sendProviderError(res, 'openai', 404, 'not-found', 'no such path: the proxy serves /<credential-name>/… (see `tether status`)');
+    return;
+  }
+  const token = leaseTokenFrom(req.headers);
+  const found = token === undefined ? undefined : view.leases.lookup(token);
+  if (found?.state === 'live') {
+    const lease = found.lease;
+    const shape = shapeFor(view, name, lease.provider);
+    if (lease.name !== name) {
+      sendProviderError(res, shape, 401, 'authentication', `this lease is for /${lease.name}, not /${name}: run \`tether token ${name}\``);
+      return;
+    }
+    const link = view.findLink(lease.linkId);
+    if (!link?.isOpen) {
+      sendProviderError(res, shape, 401, 'authentication', 'laptop disconnected');
+      return;
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (!RELAY_METHODS.has(method)) {
+      sendProviderError(res, shape, 405, 'bad-request', `method ${method.slice(0, 16)} is not relayed`);
+      return;
+    }
+    link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
+    return;
+  }
+  if (found?.state === 'ended') {
+    sendProviderError(res, shapeFor(view, name, found.provider), 401, 'authentication', found.why);
+    return;
+  }
+  const known = providerSpec(name) !== undefined || view.links().some((l) => l.providers.some((p) => p.name === name));
+  if (!known) {
+    sendProviderError(res, 'openai', 404, 'not-found', `no credential named "${name}" is lent here: see \`tether status\` for what the laptop offers`);
+    return;
+  }
+  const why = found ? found.why : `no lease token in the request: run \`tether token ${name}\` and send it as the API key`;
+  sendProviderError(res, shapeFor(view, name), 401, 'authentication', why);
+}

@@ -1,0 +1,190 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  MAX_DATA_CHUNK,
+  RELAY_WINDOW,
+  encodeCredit,
+  encodeData,
+  encodeEnd,
+  providerErrorBody,
+  type ErrorCode,
+  type ErrorShape,
+  type Message,
+  type RelayHead,
+  type RelayOpen,
+} from '../protocol/index.js';
+import { relayResponseHeaders } from './http-headers.js';
+
+/** What a stream needs from the link it rides on. */
+export interface StreamHost {
+  send(message: Message): void;
+  sendFrame(frame: Uint8Array): void;
+  streamDone(sid: number): void;
+  protocolError(code: ErrorCode, message: string, ref?: string): void;
+}
+
+type StreamState = 'AWAIT_HEAD' | 'STREAMING' | 'DONE';
+
+/**
+ * Daemon side of one proxied HTTP request. Both directions are credit-bound: the client's
+ * request body is read only as fast as the laptop grants credit, and the laptop gets
+ * credit back only as fast as the client's socket accepts the response.
+ */
+export class RelayStream {
+  private state: StreamState = 'AWAIT_HEAD';
+  /** Request-body bytes we may still send to the laptop. */
+  private sendCredit = RELAY_WINDOW;
+  /** Response bytes the laptop may still send us. */
+  private recvWindow = RELAY_WINDOW;
+  /** Response bytes written to the client but still queued in Node (credited on 'drain'). */
+  private owedCredit = 0;
+  /** The part of one request chunk that did not fit the credit; the request is paused meanwhile. */
+  private pending: Buffer | undefined;
+  private requestEnded = false;
+  private endSent = false;
+
+  constructor(
+    private readonly host: StreamHost,
+    readonly sid: number,
+    private readonly open: Omit<RelayOpen, 't' | 'sid'>,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly errorShape: ErrorShape,
+  ) {}
+
+  start(): void {
+    this.host.send({ t: 'relay.open', sid: this.sid, ...this.open });
+    this.req.on('data', (chunk: Buffer) => this.pushBody(chunk));
+    this.req.on('end', () => {
+      this.requestEnded = true;
+      this.maybeSendEnd();
+    });
+    this.res.on('drain', () => this.returnOwedCredit());
+    this.res.on('close', () => {
+      if (this.state === 'DONE') return;
+      // The client went away first: tell the laptop so it cancels the upstream request.
+      this.host.send({ t: 'relay.abort', sid: this.sid, reason: 'the client closed the connection' });
+      this.finish();
+    });
+  }
+
+  onCredit(bytes: number): void {
+    if (this.state === 'DONE') return;
+    this.sendCredit = Math.min(RELAY_WINDOW, this.sendCredit + bytes);
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) this.pushBody(pending);
+    if (!this.pending && !this.requestEnded) this.req.resume();
+    this.maybeSendEnd();
+  }
+
+  onHead(head: RelayHead): void {
+    if (this.state !== 'AWAIT_HEAD') {
+      this.host.protocolError('unexpected-message', `relay.head for stream ${this.sid} that already has one`, String(this.sid));
+      return;
+    }
+    this.state = 'STREAMING';
+    try {
+      this.res.writeHead(head.status, relayResponseHeaders(head.headers));
+    } catch {
+      this.failClient('the laptop sent response headers that cannot be forwarded');
+    }
+  }
+
+  onData(payload: Uint8Array): void {
+    if (this.state !== 'STREAMING') {
+      if (this.state === 'AWAIT_HEAD') {
+        this.host.protocolError('unexpected-message', `DATA before relay.head on stream ${this.sid}`, String(this.sid));
+        this.abort('DATA before relay.head', true);
+      }
+      return;
+    }
+    if (payload.byteLength > this.recvWindow) {
+      this.host.protocolError('flow-control', `stream ${this.sid}: ${payload.byteLength} bytes sent with ${this.recvWindow} bytes of credit`, String(this.sid));
+      this.abort('flow-control violation', true);
+      return;
+    }
+    if (payload.byteLength === 0) return;
+    this.recvWindow -= payload.byteLength;
+    if (this.res.write(payload)) this.grantCredit(payload.byteLength);
+    else this.owedCredit += payload.byteLength;
+  }
+
+  onEnd(): void {
+    if (this.state === 'STREAMING') {
+      this.finish();
+      this.res.end();
+    } else if (this.state === 'AWAIT_HEAD') {
+      this.failClient('the laptop ended the stream without a response');
+    }
+  }
+
+  /** The laptop gave up (upstream failed, lease revoked). */
+  onAbort(reason: string): void {
+    this.abort(reason, false);
+  }
+
+  /** Ends the stream from our side; `notifyLaptop` when the laptop should stop working on it. */
+  abort(reason: string, notifyLaptop: boolean): void {
+    if (this.state === 'DONE') return;
+    if (notifyLaptop) this.host.send({ t: 'relay.abort', sid: this.sid, reason: reason.slice(0, 300) });
+    if (this.state === 'AWAIT_HEAD') this.failClient(reason);
+    else {
+      this.finish();
+      this.res.destroy();
+    }
+  }
+
+  private pushBody(chunk: Buffer): void {
+    let rest = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    while (rest.byteLength > 0 && this.state !== 'DONE') {
+      if (this.sendCredit === 0) {
+        this.pending = rest;
+        this.req.pause();
+        return;
+      }
+      const n = Math.min(rest.byteLength, this.sendCredit, MAX_DATA_CHUNK);
+      this.host.sendFrame(encodeData(this.sid, rest.subarray(0, n)));
+      this.sendCredit -= n;
+      rest = rest.subarray(n);
+    }
+  }
+
+  private maybeSendEnd(): void {
+    if (this.requestEnded && !this.pending && !this.endSent && this.state !== 'DONE') {
+      this.endSent = true;
+      this.host.sendFrame(encodeEnd(this.sid));
+    }
+  }
+
+  private returnOwedCredit(): void {
+    if (this.owedCredit === 0 || this.state === 'DONE') return;
+    const bytes = this.owedCredit;
+    this.owedCredit = 0;
+    this.grantCredit(bytes);
+  }
+
+  private grantCredit(bytes: number): void {
+    this.recvWindow += bytes;
+    this.host.sendFrame(encodeCredit(this.sid, bytes));
+  }
+
+  /** Before any head was sent: a 502 in the provider's shape, so SDKs show our reason. */
+  private failClient(reason: string): void {
+    this.finish();
+    if (this.res.headersSent) {
+      this.res.destroy();
+      return;
+    }
+    const body = JSON.stringify(providerErrorBody(this.errorShape, 502, 'upstream', reason));
+    this.res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    this.res.end(body);
+  }
+
+  private finish(): void {
+    if (this.state === 'DONE') return;
+    this.state = 'DONE';
+    this.req.resume(); // drain whatever body is left so the connection can be reused or closed
+    this.host.streamDone(this.sid);
+  }
+}
