@@ -27,7 +27,8 @@ function raw(headers: string[]): Promise<{ status: number; text: string }> {
     socket.setEncoding('utf8').on('data', (d: string) => (text += d));
     socket.on('error', reject);
     socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text }));
-    socket.end(
+    // write, not end: a half-closed socket reads as a client that went away.
+    socket.write(
       [`POST /openai/v1/chat/completions HTTP/1.1`, ...headers, `Authorization: Bearer ${token}`, 'Content-Type: application/json',
         `Content-Length: ${body.length}`, 'Connection: close', '', body].join('\r\n'),
     );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startMockProvider } from '../fixtures/mock-provider.js';
 import { removeDir, tempDir } from '../support/homes.js';
-import { LAPTOP_BIN, ROOT, SERVER_BIN, TetherProcess, readJsonIfExists, runTether, waitFor } from '../support/tether-process.js';
+import { ROOT, SERVER_BIN, TetherProcess, readJsonIfExists, runTether, waitFor } from '../support/tether-process.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (n: number, text: string) => console.log(`\n${bold(`[${n}/6]`)} ${text}`);
@@ -70,14 +70,16 @@ try {
   const ready = new Promise<void>((resolve) =>
     toolLines.on('line', (line) => (line === 'READY' ? resolve() : console.log(line))),
   );
-  await Promise.race([ready, once(tool, 'exit').then(() => fail('the tool exited early', ''))]);
+  const toolExit = once(tool, 'exit') as Promise<[number | null]>;
+  const early = await Promise.race([ready.then(() => false), toolExit.then(() => true)]);
+  if (early) fail('the tool exited before its first reply', '');
   const seen = mock.requests.at(-1);
   console.log(`      the provider received: ${seen?.headers.authorization === `Bearer ${apiKey}` ? 'the real key, added on the laptop' : 'SOMETHING ELSE'}`);
 
   step(6, 'The laptop leaves (Ctrl-C on the agent: it says bye), and the tool tries again.');
   await agent.stop('SIGINT');
   tool.stdin!.end('go\n');
-  const [toolCode] = (await once(tool, 'exit')) as [number];
+  const [toolCode] = await toolExit;
   if (toolCode !== 0) fail('the lease outlived the laptop', '');
 
   console.log(`\n${bold('Done.')} The key never left the laptop; the lease died with the link.`);
