@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeDir, tempDir } from './support/homes.js';
-import { World } from './support/world.js';
+import { World, retire } from './support/world.js';
 import { SERVER_BIN, waitFor } from './support/tether-process.js';
 import { ExitCode } from '../remote/cli/exit-codes.js';
 import type { ApprovalView } from '../protocol/control.js';
@@ -14,10 +14,7 @@ import type { ApprovalView } from '../protocol/control.js';
 let world: World | undefined;
 
 afterEach(async () => {
-  if (!world) return;
-  await world.stop();
-  expect(world.leaks()).toEqual([]);
-  await world.dispose();
+  await retire(world);
   world = undefined;
 });
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { World } from './support/world.js';
+import { World, retire } from './support/world.js';
 import { waitFor } from './support/tether-process.js';
 
 let world: World;
@@ -12,11 +12,7 @@ beforeAll(async () => {
   world = await World.start({ approve: 'allow' });
 });
 
-afterAll(async () => {
-  await world.stop();
-  expect(world.leaks()).toEqual([]);
-  await world.dispose();
-});
+afterAll(() => retire(world));
 
 function rssBytes(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];

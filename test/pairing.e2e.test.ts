@@ -2,16 +2,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { World } from './support/world.js';
+import { World, retire } from './support/world.js';
 import { TetherProcess } from './support/tether-process.js';
 
 let world: World | undefined;
 
 afterEach(async () => {
-  if (!world) return;
-  await world.stop();
-  expect(world.leaks()).toEqual([]);
-  await world.dispose();
+  await retire(world);
   world = undefined;
 });
 

@@ -1,7 +1,7 @@
 // The proxy answers only loopback tools: no DNS rebinding, no browser pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
-import { World } from './support/world.js';
+import { World, retire } from './support/world.js';
 
 let world: World;
 let token: string;
@@ -11,11 +11,7 @@ beforeAll(async () => {
   token = (await world.token('openai')).stdout.trim();
 });
 
-afterAll(async () => {
-  await world.stop();
-  expect(world.leaks()).toEqual([]);
-  await world.dispose();
-});
+afterAll(() => retire(world));
 
 /** A raw HTTP/1.1 request, so the test controls every header byte (fetch would fix Host up). */
 function raw(headers: string[]): Promise<{ status: number; text: string }> {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { World } from './support/world.js';
+import { World, retire } from './support/world.js';
 import { ROOT } from './support/tether-process.js';
 
 const client = join(ROOT, 'test/clients/sdk-client.mjs');
@@ -12,11 +12,7 @@ beforeAll(async () => {
   world = await World.start({ approve: 'allow' });
 });
 
-afterAll(async () => {
-  await world.stop();
-  expect(world.leaks()).toEqual([]);
-  await world.dispose();
-});
+afterAll(() => retire(world));
 
 async function execClient(provider: string, mode: string, model?: string) {
   const r = await world.server(['exec', '--provider', provider, '--', process.execPath, client, provider, mode, ...(model ? [model] : [])]);

@@ -1,14 +1,11 @@
 // Every way a lease dies, each ending with the old token refused at the proxy.
 import { afterEach, describe, expect, it } from 'vitest';
-import { World } from './support/world.js';
+import { World, retire } from './support/world.js';
 
 let world: World | undefined;
 
 afterEach(async () => {
-  if (!world) return;
-  await world.stop();
-  expect(world.leaks()).toEqual([]);
-  await world.dispose();
+  await retire(world);
   world = undefined;
 });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMockProvider, type MockProvider } from '../fixtures/mock-provider.js';
@@ -168,4 +169,12 @@ export class World {
     await this.stop();
     removeDir(this.root);
   }
+}
+
+/** Tears a world down and proves nothing secret reached the server's disk or any log. */
+export async function retire(world: World | undefined): Promise<void> {
+  if (!world) return;
+  await world.stop();
+  expect(world.leaks()).toEqual([]);
+  await world.dispose();
 }
