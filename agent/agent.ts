@@ -10,9 +10,10 @@ import { AgentError } from './errors.js';
 import { loadIdentity, type AgentIdentity } from './identity.js';
 import { Link } from './link.js';
 import { LinkSession } from './link-session.js';
+import { Backoff, Reconnector } from './reconnect.js';
 import { agentPaths, ensureDirs, type AgentPaths } from './paths.js';
 import { StoreShelf, credentialAccount, type StoreOpener } from './secret-stores.js';
-import { transportFor } from './transports/index.js';
+import { transportFor, type TransportContext } from './transports/index.js';
 
 export interface AgentConfig {
   home: string;
@@ -25,6 +26,15 @@ export interface AgentConfig {
   /** Where the agent's own key lives when it is made. */
   identityStore: StoreKind;
   handshakeTimeoutMs?: number;
+  /** One-line notices from transports (e.g. "installed tether on host"), for the log. */
+  notice?: (line: string) => void;
+  /** Asked for an encrypted SSH key's passphrase; undefined skips that key. */
+  sshPassphrase?: (file: string) => Promise<string | undefined>;
+  /** How long a daemon started over SSH stays up with no laptop connected. */
+  idleExitMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Retry a lost link with backoff (default true). */
+  reconnect?: boolean;
 }
 
 export interface AgentEvents {
@@ -45,6 +55,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly startedAt = new Date().toISOString();
   private readonly stores: StoreShelf;
   private readonly sessions = new Map<string, LinkSession>();
+  /** Servers we keep connected: each retries on its own after a loss we did not ask for. */
+  private readonly reconnectors = new Map<string, Reconnector>();
   private identity: Promise<AgentIdentity> | undefined;
   private policy: ApprovalPolicy;
 
@@ -81,7 +93,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Connects and completes the handshake; rejects with an AgentError saying why not. */
   async connect(url: string, opts: { pairCode?: string } = {}): Promise<LinkSession> {
-    const transport = transportFor(url);
+    const transport = transportFor(url, this.transportContext());
     const existing = this.sessions.get(transport.serverName);
     if (existing && existing.link.state !== 'CLOSED') return existing;
     const identity = await this.loadIdentity();
@@ -102,6 +114,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     session.on('activity', (a) => this.emit('activity', a));
     link.on('state', (state, reason) => this.emit('link', { server: link.serverName, state, ...(reason ? { reason: reason.message } : {}) }));
+    link.on('state', (state, reason) => {
+      if (state === 'CLOSED') this.reconnectors.get(link.serverName)?.linkClosed(reason?.message);
+    });
     this.sessions.set(transport.serverName, session);
     try {
       await link.open();
@@ -111,16 +126,51 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this.audit.record({ event: 'link', server: link.serverName, status: 'ready', detail: link.server?.fingerprint ?? '' });
     session.sendOffer();
+    if (!this.reconnectors.has(link.serverName) && this.config.reconnect !== false) {
+      const name = link.serverName;
+      this.reconnectors.set(
+        name,
+        new Reconnector(
+          () => this.connect(url).then(() => undefined),
+          new Backoff(),
+          (why) => this.config.notice?.(`stopped reconnecting to ${name}: ${why}`),
+        ),
+      );
+    }
     return session;
+  }
+
+  private transportContext(): TransportContext {
+    const { notice, sshPassphrase, idleExitMs, env } = this.config;
+    return {
+      home: this.config.home,
+      agentKey: async () => {
+        const id = await this.loadIdentity();
+        return { publicKey: id.publicKey, name: id.name };
+      },
+      ...(notice ? { notice } : {}),
+      ...(sshPassphrase ? { passphrase: sshPassphrase } : {}),
+      ...(idleExitMs !== undefined ? { idleExitMs } : {}),
+      ...(env ? { env } : {}),
+    };
   }
 
   session(server: string): LinkSession | undefined {
     return this.sessions.get(server);
   }
 
+  /** Servers with a READY link right now (what a sleep guard reconnects on wake). */
+  readyServers(): string[] {
+    return [...this.sessions.values()].filter((s) => s.link.state === 'READY').map((s) => s.server);
+  }
+
   /** `bye` to one server or all; their leases end at once on the daemon. */
   async disconnect(server?: string): Promise<void> {
     const targets = this.pick(server);
+    for (const s of targets) {
+      this.reconnectors.get(s.server)?.stop();
+      this.reconnectors.delete(s.server);
+    }
     await Promise.all(targets.map((s) => s.link.close('laptop disconnected')));
     for (const s of targets) this.sessions.delete(s.server);
   }
@@ -156,7 +206,11 @@ export class Agent extends EventEmitter<AgentEvents> {
       ...(id ? { fingerprint: fingerprint(id) } : {}),
       startedAt: this.startedAt,
       socket,
-      servers: [...this.sessions.values()].map((s) => s.view()),
+      servers: [...this.sessions.values()].map((s) => {
+        const view = s.view();
+        const retry = this.reconnectors.get(s.server)?.describe();
+        return retry && view.state !== 'READY' ? { ...view, reason: retry } : view;
+      }),
       credentials: config.credentials.map((c) => ({ name: c.name, provider: c.provider, store: c.store, addedAt: c.addedAt, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}) })),
       pendingApprovals: this.approvals.pending().length,
     };

@@ -12,6 +12,9 @@ export const CredentialEntry = z.object({
   name: ProviderName,
   provider: ProviderName,
   baseUrl: z.string().url().optional(),
+  /** `custom` credentials only: the header the key goes in upstream, and what precedes it. */
+  keyHeader: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).optional(),
+  keyPrefix: z.string().max(32).optional(),
   store: StoreKindSchema,
   addedAt: z.string(),
 });

@@ -1,4 +1,4 @@
-import { PROVIDERS, ProviderName, providerSpec, type ProviderSpec } from '../protocol/index.js';
+import { PROVIDERS, ProviderName, isValidKeyHeader, providerSpec, type ProviderSpec } from '../protocol/index.js';
 import { readConfig, updateConfig, type CredentialEntry, type StoreKind } from './config.js';
 import { AgentError } from './errors.js';
 import { credentialAccount, type StoreShelf } from './secret-stores.js';
@@ -9,12 +9,18 @@ export interface ResolvedCredential {
   /** Where requests go: the configured baseUrl or the provider's default, no trailing '/'. */
   baseUrl: string;
   secret: string;
+  /** The header (lower-case) and prefix the key goes in upstream: the spec's, or a `custom` credential's own. */
+  keyHeader: string;
+  keyPrefix: string;
 }
 
 export interface AddCredential {
   provider: string;
   name?: string;
   baseUrl?: string;
+  /** `custom` only: header name and scheme prefix for the key (default `authorization` / `Bearer `). */
+  keyHeader?: string;
+  keyPrefix?: string;
   store: StoreKind;
   /** Omitted when the secret lives elsewhere already (an env variable, a running agent's memory). */
   secret?: string;
@@ -44,12 +50,19 @@ export class CredentialBook {
   }
 
   async add(req: AddCredential): Promise<CredentialEntry> {
-    knownProvider(req.provider);
+    const spec = knownProvider(req.provider);
     const name = req.name ?? req.provider;
     if (!ProviderName.safeParse(name).success) {
       throw new AgentError('bad-config', `credential name "${name}" must be lower-case letters, digits, _ and -`);
     }
     if (req.baseUrl !== undefined) checkBaseUrl(req.baseUrl);
+    else if (!spec.defaultBaseUrl) throw new AgentError('bad-url', `${spec.title} has no default address: give one with --base-url`);
+    const keyHeader = req.keyHeader?.toLowerCase();
+    if ((keyHeader !== undefined || req.keyPrefix !== undefined) && spec.id !== 'custom') {
+      throw new AgentError('bad-config', `--key-header and --key-prefix are for custom credentials; ${spec.title} sends its key in ${spec.keyHeader}`);
+    }
+    if (keyHeader !== undefined && !isValidKeyHeader(keyHeader)) throw new AgentError('bad-config', `"${req.keyHeader}" cannot carry a key: use a header name such as authorization or x-api-key`);
+    if (req.keyPrefix !== undefined && /[\r\n\0]/.test(req.keyPrefix)) throw new AgentError('bad-config', 'the key prefix must be one line');
     if (req.secret !== undefined) {
       if (!req.secret) throw new AgentError('no-secret', 'the secret is empty');
       const store = await this.stores.open(req.store);
@@ -59,6 +72,8 @@ export class CredentialBook {
       name,
       provider: req.provider,
       ...(req.baseUrl ? { baseUrl: req.baseUrl.replace(/\/+$/, '') } : {}),
+      ...(keyHeader !== undefined ? { keyHeader } : {}),
+      ...(req.keyPrefix !== undefined ? { keyPrefix: req.keyPrefix } : {}),
       store: req.store,
       addedAt: new Date().toISOString(),
     };
@@ -104,7 +119,9 @@ export class CredentialBook {
     const store = await this.stores.open(entry.store);
     const secret = await store.get(credentialAccount(name));
     if (!secret) throw new AgentError('no-secret', `the ${entry.store} store holds no secret for "${name}": add it again with \`tether creds add ${entry.provider} --name ${name}\``);
-    return { entry, spec, baseUrl: (entry.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, ''), secret };
+    const baseUrl = (entry.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
+    if (!baseUrl) throw new AgentError('bad-url', `"${name}" has no base URL: add it again with --base-url`);
+    return { entry, spec, baseUrl, secret, keyHeader: entry.keyHeader ?? spec.keyHeader, keyPrefix: entry.keyPrefix ?? spec.keyPrefix };
   }
 }
 

@@ -16,7 +16,11 @@ export type AgentErrorCode =
   | 'bad-policy'
   | 'bad-url'
   | 'not-found'
-  | 'no-agent';
+  | 'no-agent'
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'ssh-auth-failed'
+  | 'server-setup';
 
 /** An expected failure: one line for a person, and a code for code. */
 export class AgentError extends Error {

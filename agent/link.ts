@@ -17,6 +17,7 @@ import type { PinnedServer } from './config.js';
 import { AgentError, type AgentErrorCode } from './errors.js';
 import type { AgentIdentity } from './identity.js';
 import { AgentHandshake } from './link-handshake.js';
+import { WriteBatch } from './write-batch.js';
 import type { Transport } from './transports/index.js';
 
 export type LinkState = 'CONNECTING' | 'HANDSHAKING' | 'READY' | 'CLOSED';
@@ -74,12 +75,16 @@ export class Link extends EventEmitter<LinkEvents> {
       throw err;
     }
     this.ws = ws;
+    // A transport that authenticated the server itself (SSH host key) hands us the daemon key to pin.
+    const learned = this.opts.transport.pin;
+    const pinned = learned ?? this.opts.pinned;
+    if (learned && learned.serverKey !== this.opts.pinned?.serverKey) this.opts.onPaired?.(learned);
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('error', () => {}); // 'close' follows and carries what we need
     this.setState('HANDSHAKING');
     const hs = new AgentHandshake({
       serverName: this.serverName,
-      pinned: this.opts.pinned,
+      pinned,
       identity: this.opts.identity,
       ...(this.opts.pairCode !== undefined ? { pairCode: this.opts.pairCode } : {}),
     });
@@ -137,11 +142,19 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   send(message: Message): void {
-    if (this.ws?.readyState === 1) this.ws.send(encodeMessage(message));
+    if (this.ws?.readyState === 1) this.batch(this.ws).send(encodeMessage(message));
   }
 
   sendFrame(frame: Uint8Array): void {
-    if (this.ws?.readyState === 1) this.ws.send(frame);
+    if (this.ws?.readyState === 1) this.batch(this.ws).send(frame);
+  }
+
+  private writeBatch: WriteBatch | undefined;
+
+  /** One WriteBatch per socket: relay frames of one event-loop turn leave in one write. */
+  private batch(ws: WebSocket): WriteBatch {
+    if (this.writeBatch?.ws !== ws) this.writeBatch = new WriteBatch(ws);
+    return this.writeBatch;
   }
 
   offer(providers: Offer['providers']): void {

@@ -67,6 +67,8 @@ beforeEach(async () => {
     spec: PROVIDERS.openai!,
     baseUrl: url.replace(/\/+$/, ''),
     secret: SECRET,
+    keyHeader: 'authorization',
+    keyPrefix: 'Bearer ',
   });
   host = new RelayHost({ peer, leases, resolve: async () => cred(baseUrl), onDone: (d) => done.push(d) });
 });

@@ -205,7 +205,8 @@ class RelayStream {
       return;
     }
     const headers = upstreamHeaders(this.open.headers);
-    headers[cred.spec.keyHeader] = cred.spec.keyPrefix + cred.secret;
+    for (const [name, value] of Object.entries(cred.spec.requiredHeaders)) headers[name] ??= value;
+    headers[cred.keyHeader] = cred.keyPrefix + cred.secret;
     this.state = 'REQUESTING';
     const req = (url.protocol === 'https:' ? https : http).request(url, { method: this.open.method, headers, agent });
     this.req = req;

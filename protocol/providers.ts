@@ -7,42 +7,102 @@
 export type ErrorShape = 'openai' | 'anthropic' | 'gemini';
 export type KeyHeader = 'authorization' | 'x-api-key' | 'x-goog-api-key' | 'api-key';
 
+export interface ProviderEnv {
+  /** Variables that carry the key (the lease token on the server). `{NAME}`: the credential name, upper-case. */
+  apiKey: string[];
+  /** Variables that carry the base URL: the proxy URL plus `baseUrlSuffix`. */
+  baseUrl: string[];
+  baseUrlSuffix: string;
+  /**
+   * Variables the same clients prefer over ours (Claude Code: ANTHROPIC_AUTH_TOKEN over
+   * ANTHROPIC_API_KEY and both over its apiKeyHelper; @google/genai: GOOGLE_API_KEY over
+   * GEMINI_API_KEY). `tether exec` removes them from the child, `tether env` unsets them.
+   */
+  overriding: string[];
+}
+
 export interface ProviderSpec {
   id: string;
   title: string;
+  /** Empty when every account has its own host (azure-openai, custom): `--base-url` is then required. */
   defaultBaseUrl: string;
-  /** How the real key is sent upstream. */
-  keyHeader: KeyHeader;
+  /** How the real key is sent upstream; `custom` credentials may name any header. */
+  keyHeader: string;
   /** Prefix before the key in that header, e.g. `Bearer `. */
   keyPrefix: string;
+  /** Headers the provider requires that a bare HTTP client might not send; added only when absent. */
+  requiredHeaders: Readonly<Record<string, string>>;
   errorShape: ErrorShape;
-  /** Variables the usual clients read; baseUrl gets the proxy URL plus `baseUrlSuffix`. */
-  env: { apiKey: string[]; baseUrl: string[]; baseUrlSuffix: string };
+  env: ProviderEnv;
+}
+
+const BEARER = { keyHeader: 'authorization', keyPrefix: 'Bearer ' } as const;
+const NONE: Readonly<Record<string, string>> = {};
+
+/** An OpenAI-compatible provider: Bearer key, OpenAI's error shape, `/v1` under its base URL. */
+function openaiCompatible(id: string, title: string, defaultBaseUrl: string, env: Partial<ProviderEnv> & { apiKey: string[]; baseUrl: string[] }): ProviderSpec {
+  return { id, title, defaultBaseUrl, ...BEARER, requiredHeaders: NONE, errorShape: 'openai', env: { baseUrlSuffix: '/v1', overriding: [], ...env } };
 }
 
 export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
-  openai: {
-    id: 'openai',
-    title: 'OpenAI',
-    defaultBaseUrl: 'https://api.openai.com',
-    keyHeader: 'authorization',
-    keyPrefix: 'Bearer ',
-    errorShape: 'openai',
-    env: { apiKey: ['OPENAI_API_KEY'], baseUrl: ['OPENAI_BASE_URL'], baseUrlSuffix: '/v1' },
-  },
+  // OPENAI_API_BASE: the older name aider, LiteLLM and langchain still read.
+  openai: openaiCompatible('openai', 'OpenAI', 'https://api.openai.com', { apiKey: ['OPENAI_API_KEY'], baseUrl: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'] }),
   anthropic: {
     id: 'anthropic',
     title: 'Anthropic',
     defaultBaseUrl: 'https://api.anthropic.com',
     keyHeader: 'x-api-key',
     keyPrefix: '',
+    requiredHeaders: { 'anthropic-version': '2023-06-01' },
     errorShape: 'anthropic',
-    env: { apiKey: ['ANTHROPIC_API_KEY'], baseUrl: ['ANTHROPIC_BASE_URL'], baseUrlSuffix: '' },
+    env: { apiKey: ['ANTHROPIC_API_KEY'], baseUrl: ['ANTHROPIC_BASE_URL'], baseUrlSuffix: '', overriding: ['ANTHROPIC_AUTH_TOKEN'] },
   },
+  // Google AI Studio. @google/genai and Gemini CLI read GOOGLE_GEMINI_BASE_URL and prefer GOOGLE_API_KEY.
+  gemini: {
+    id: 'gemini',
+    title: 'Google Gemini',
+    defaultBaseUrl: 'https://generativelanguage.googleapis.com',
+    keyHeader: 'x-goog-api-key',
+    keyPrefix: '',
+    requiredHeaders: NONE,
+    errorShape: 'gemini',
+    env: { apiKey: ['GEMINI_API_KEY'], baseUrl: ['GOOGLE_GEMINI_BASE_URL'], baseUrlSuffix: '', overriding: ['GOOGLE_API_KEY'] },
+  },
+  openrouter: openaiCompatible('openrouter', 'OpenRouter', 'https://openrouter.ai/api', { apiKey: ['OPENROUTER_API_KEY'], baseUrl: ['OPENROUTER_BASE_URL', 'OPENROUTER_API_BASE'] }),
+  // The groq SDK's base URL is the host; its paths start with /openai/v1.
+  groq: openaiCompatible('groq', 'Groq', 'https://api.groq.com', { apiKey: ['GROQ_API_KEY'], baseUrl: ['GROQ_BASE_URL'], baseUrlSuffix: '' }),
+  mistral: openaiCompatible('mistral', 'Mistral', 'https://api.mistral.ai', { apiKey: ['MISTRAL_API_KEY'], baseUrl: ['MISTRAL_API_BASE'] }),
+  deepseek: openaiCompatible('deepseek', 'DeepSeek', 'https://api.deepseek.com', { apiKey: ['DEEPSEEK_API_KEY'], baseUrl: ['DEEPSEEK_API_BASE'] }),
+  xai: openaiCompatible('xai', 'xAI', 'https://api.x.ai', { apiKey: ['XAI_API_KEY'], baseUrl: ['XAI_BASE_URL', 'XAI_API_BASE'] }),
+  // Per-resource host (https://RESOURCE.openai.azure.com); the openai SDK's AzureOpenAI reads these two.
+  'azure-openai': {
+    id: 'azure-openai',
+    title: 'Azure OpenAI',
+    defaultBaseUrl: '',
+    keyHeader: 'api-key',
+    keyPrefix: '',
+    requiredHeaders: NONE,
+    errorShape: 'openai',
+    env: { apiKey: ['AZURE_OPENAI_API_KEY'], baseUrl: ['AZURE_OPENAI_ENDPOINT'], baseUrlSuffix: '', overriding: ['AZURE_OPENAI_AD_TOKEN'] },
+  },
+  // Any OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, a corporate gateway); header and scheme set per credential.
+  custom: openaiCompatible('custom', 'OpenAI-compatible endpoint', '', { apiKey: ['{NAME}_API_KEY'], baseUrl: ['{NAME}_BASE_URL'] }),
 };
 
 export function providerSpec(id: string): ProviderSpec | undefined {
   return Object.hasOwn(PROVIDERS, id) ? PROVIDERS[id] : undefined;
+}
+
+/** The environment variable names of one credential: `{NAME}` becomes `MY_VLLM` for a credential named `my-vllm`. */
+export function envNames(spec: ProviderSpec, credentialName: string): ProviderEnv {
+  const upper = credentialName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  const fill = (list: string[]) => list.map((v) => v.replace('{NAME}', upper));
+  return { apiKey: fill(spec.env.apiKey), baseUrl: fill(spec.env.baseUrl), baseUrlSuffix: spec.env.baseUrlSuffix, overriding: fill(spec.env.overriding) };
+}
+
+/** A header name a `custom` credential may send its key in (an HTTP token, none of the hop-by-hop ones). */
+export function isValidKeyHeader(name: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{0,63}$/.test(name) && !['host', 'connection', 'content-length', 'transfer-encoding', 'cookie'].includes(name);
 }
 
 /** Headers in which clients put a key; the proxy takes the lease from any and strips them all. */

@@ -21,6 +21,7 @@ import { randomText } from './crypto.js';
 import { DeadManTimer } from './deadman.js';
 import type { LeaseTable } from './lease-table.js';
 import { RelayStream, type StreamHost } from './relay-stream.js';
+import { WriteBatch } from './write-batch.js';
 
 export type OfferedCredential = Offer['providers'][number];
 
@@ -161,13 +162,20 @@ export class AgentLink implements StreamHost {
   send(message: Message): void {
     if (this.state !== 'READY' || this.ws.readyState !== this.ws.OPEN) return;
     this.lastSentAt = Date.now();
-    this.ws.send(encodeMessage(message));
+    this.writes.send(encodeMessage(message));
   }
 
   sendFrame(frame: Uint8Array): void {
     if (this.state !== 'READY' || this.ws.readyState !== this.ws.OPEN) return;
     this.lastSentAt = Date.now();
-    this.ws.send(frame);
+    this.writes.send(frame);
+  }
+
+  private writeBatch: WriteBatch | undefined;
+
+  /** Relay frames of one event-loop turn leave in one write. */
+  private get writes(): WriteBatch {
+    return (this.writeBatch ??= new WriteBatch(this.ws));
   }
 
   streamDone(sid: number): void {

@@ -6,6 +6,8 @@ import { ControlServer } from '../control/server.js';
 import { AgentError } from '../errors.js';
 import { ensureDirs } from '../paths.js';
 import { TtyApprover } from '../tty-prompt.js';
+import { watchPower } from '../power/watch-power.js';
+import { promptHidden } from './tty.js';
 import { formatDuration, parseCommand, parseDuration, UsageError } from './args.js';
 import { storeKindFlag, type CliContext } from './context.js';
 import { fetchAgentStatus } from './control-commands.js';
@@ -14,7 +16,8 @@ export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL..
                [--approve ask|allow|allow-once|deny|FILE] [--approval-timeout 60s]
                [--lease-ttl 10m] [--name NAME] [--store KIND]
                                     lend credentials to servers until stopped (Ctrl-C says bye)
-                                    URL: unix:/path/to/tether.sock; --store: where the agent key lives`;
+                                    URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
+                                    ssh://user@host[:port] or unix:/path/to/tether.sock; --store: where the agent key lives`;
 
 export interface AgentRun {
   agent: Agent;
@@ -71,6 +74,9 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     ...(values.name ? { name: values.name } : {}),
     openStore: ctx.openStore,
     identityStore,
+    env: ctx.env,
+    notice: (line) => ctx.err(line),
+    ...(process.stdin.isTTY ? { sshPassphrase: (file: string) => promptHidden(`passphrase for ${file}: `) } : {}),
   });
   await agent.loadIdentity();
   const control = new ControlServer(agent, ctx.paths.socket);
@@ -116,6 +122,8 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     return 1;
   }
   ctx.err(`approvals: ${policy.source}, timeout ${formatDuration(approvalTimeoutMs)}; lease TTL ${formatDuration(leaseTtlMs)}; control socket ${ctx.paths.socket}`);
+  const stopPower = await watchPower(agent, ctx.env, ctx.err);
+  void done.then(stopPower);
   return { agent, control, done, stop: () => stop(0) };
 }
 

@@ -10,6 +10,8 @@ import { readSecret } from './tty.js';
 
 export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory]
                                     add a credential; the secret is read from stdin or a hidden prompt
+                                    (custom: any OpenAI-compatible URL; --key-header H --key-prefix P
+                                    choose how the key is sent, default "authorization: Bearer KEY")
   tether creds list [--json]        credentials this laptop lends (never the secret)
   tether creds rm NAME              forget a credential and its secret`;
 
@@ -41,6 +43,8 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
   const { values, positionals } = parseCommand('creds add', args, {
     name: { type: 'string' },
     'base-url': { type: 'string' },
+    'key-header': { type: 'string' },
+    'key-prefix': { type: 'string' },
     store: { type: 'string' },
   });
   if (positionals.length !== 1) {
@@ -63,6 +67,8 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     provider,
     name,
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    ...(values['key-header'] !== undefined ? { keyHeader: values['key-header'] } : {}),
+    ...(values['key-prefix'] !== undefined ? { keyPrefix: values['key-prefix'] } : {}),
     store,
     // env and memory: the secret already lives in the variable or the agent; record metadata only.
     ...(store === 'env' || store === 'memory' ? {} : { secret }),

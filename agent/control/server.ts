@@ -11,6 +11,8 @@ import {
   type ControlError,
   type ControlEvent,
 } from '../../protocol/control.js';
+import { AuditTailRequest, DisconnectRequest, ServerRequest } from '../../protocol/bridge.js';
+import { readAuditTail } from '../audit-tail.js';
 import type { Agent } from '../agent.js';
 import { AgentError } from '../errors.js';
 
@@ -106,6 +108,20 @@ export class ControlServer {
       }
       case 'GET /v1/events':
         return this.events(req, res);
+      case 'POST /v1/connect': {
+        const body = await readBody(req, ServerRequest);
+        await agent.connect(body.server);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /v1/disconnect': {
+        const body = await readBody(req, DisconnectRequest);
+        await agent.disconnect(body.server);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /v1/audit': {
+        const body = await readBody(req, AuditTailRequest);
+        return send(res, 200, { entries: await readAuditTail(agent.audit.file, body.limit ?? 200) });
+      }
     }
     const approve = /^\/v1\/approvals\/([\w-]{1,64})$/.exec(url.pathname);
     if (approve && req.method === 'POST') {

@@ -1,14 +1,69 @@
+import { homedir, userInfo } from 'node:os';
 import { AgentError } from '../errors.js';
+import { ServerBook } from '../servers/server-book.js';
+import { parseHop, type SshHost } from '../servers/ssh-config.js';
+import { SshTransport } from './ssh.js';
 import type { Transport } from './transport.js';
 import { UnixTransport } from './unix.js';
 
 export type { Transport } from './transport.js';
 
-export function transportFor(url: string): Transport {
+export interface TransportContext {
+  /** The agent's home (servers.json). */
+  home: string;
+  env?: NodeJS.ProcessEnv;
+  agentKey: () => Promise<{ publicKey: string; name: string }>;
+  notice?: (line: string) => void;
+  passphrase?: (file: string) => Promise<string | undefined>;
+  idleExitMs?: number;
+}
+
+/**
+ * What `--connect` names: `unix:/path`, `ssh://user@host[:port]`, a name added with
+ * `tether servers add`, or a Host alias from ~/.ssh/config (any other word: a host name).
+ */
+export function transportFor(url: string, ctx?: TransportContext): Transport {
   if (url.startsWith('unix:')) {
     const path = url.slice('unix:'.length);
     if (!path.startsWith('/')) throw new AgentError('bad-url', `"${url}": a unix: URL needs an absolute socket path`);
     return new UnixTransport(url, path);
   }
-  throw new AgentError('bad-url', `cannot connect to "${url}": only unix:/path/to/tether.sock is supported so far`);
+  if (!ctx) throw new AgentError('bad-url', `cannot connect to "${url}" here: only unix:/path/to/tether.sock`);
+  const env = ctx.env ?? process.env;
+  const homeDir = env.HOME || homedir();
+  const book = new ServerBook(ctx.home, { homeDir, localUser: env.USER || safeUser() });
+  const saved = book.saved().find((s) => s.name === url);
+  const target = saved?.url ?? url;
+  if (target.startsWith('wss://')) throw new AgentError('bad-url', `cannot connect to "${url}": wss:// is not supported yet`);
+  if (!/^(ssh:\/\/)?[\w.@:[\]-]+$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": use a Host from ~/.ssh/config, ssh://user@host[:port] or unix:/path`);
+  const host = sshHost(book, target);
+  const hops = host.proxyJump.map((hop) => sshHost(book, hop));
+  return new SshTransport({
+    serverName: url,
+    target: host,
+    hops,
+    auth: {
+      homeDir,
+      ...(env.SSH_AUTH_SOCK ? { agentSocket: env.SSH_AUTH_SOCK } : {}),
+      ...(ctx.passphrase ? { passphrase: ctx.passphrase } : {}),
+    },
+    agentKey: ctx.agentKey,
+    ...(ctx.idleExitMs !== undefined ? { idleExitMs: ctx.idleExitMs } : {}),
+    ...(ctx.notice ? { notice: ctx.notice } : {}),
+  });
+}
+
+/** An alias or `[ssh://]user@host:port`, with ~/.ssh/config applied as ssh applies it. */
+function sshHost(book: ServerBook, text: string): SshHost {
+  const hop = parseHop(text);
+  const base = book.sshConfigHost(hop.host);
+  return { ...base, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'root';
+  }
 }

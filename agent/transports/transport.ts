@@ -1,5 +1,6 @@
 import type WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../../protocol/index.js';
+import type { PinnedServer } from '../config.js';
 
 /** Something that yields a connected WebSocket to a daemon. SSH and wss come next. */
 export interface Transport {
@@ -7,6 +8,11 @@ export interface Transport {
   readonly serverName: string;
   /** A WebSocket that is open and paused (call resume() once listening), or an AgentError 'connect-failed'. */
   connect(): Promise<WebSocket>;
+  /**
+   * The daemon key this transport learned over an already authenticated channel (SSH),
+   * set by connect(); the link pins it instead of asking for a pair code.
+   */
+  readonly pin?: PinnedServer | undefined;
 }
 
 export const WS_OPTIONS = { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } as const;

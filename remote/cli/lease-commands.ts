@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { providerSpec } from '../../protocol/index.js';
 import { CliError, ControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
+import { SHELLS, defaultShell, formatEnvironment, providersWithHelpers, shellFrom, toolEnvironment, type ToolEnvironment } from './tool-env.js';
 import type { LeaseAnswer, StatusAnswer } from './types.js';
 
 type Purpose = 'token' | 'env' | 'exec';
@@ -57,32 +57,25 @@ async function leaseAll(client: ControlClient, names: string[], as: string | und
   return leases;
 }
 
-/** Environment variables the provider's usual clients read: base URL at our proxy, API key = lease token. */
-export function leaseVariables(leases: LeaseAnswer[]): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const l of leases) {
-    const spec = providerSpec(l.provider);
-    if (!spec) continue;
-    for (const name of spec.env.baseUrl) vars[name] = `${l.proxyUrl}/${l.name}${spec.env.baseUrlSuffix}`;
-    for (const name of spec.env.apiKey) vars[name] = l.token;
-  }
-  return vars;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+/**
+ * Environment variables the provider's usual clients read: base URL at our proxy, API key =
+ * lease token; undefined = removed (a variable that would win over ours or over a helper).
+ */
+export function leaseVariables(leases: LeaseAnswer[]): ToolEnvironment {
+  return toolEnvironment(leases, providersWithHelpers());
 }
 
 const LEASE_OPTIONS = { provider: { type: 'string' }, as: { type: 'string' } } as const;
 
-/** `tether env [--provider p,q] [--as NAME]`: export lines for a shell to eval. */
+/** `tether env [--provider p,q] [--as NAME] [--shell sh|bash|zsh|fish]`: lines for a shell to eval. */
 export async function envCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: LEASE_OPTIONS, allowPositionals: false });
+  const { values } = parseArgs({ args, options: { ...LEASE_OPTIONS, shell: { type: 'string' } }, allowPositionals: false });
+  const shell = values.shell === undefined ? defaultShell() : shellFrom(values.shell);
+  if (!shell) throw new CliError(ExitCode.usage, `--shell must be one of ${SHELLS.join(', ')}`);
   const as = values.as ?? (process.env.TETHER_AS || undefined);
   const client = ControlClient.locate();
   const leases = await leaseAll(client, await chooseProviders(client, values.provider, as), as, 'env');
-  const lines = Object.entries(leaseVariables(leases)).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
-  process.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
+  process.stdout.write(formatEnvironment(leaseVariables(leases), shell));
   return ExitCode.ok;
 }
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { attachCommand } from './attach.js';
 import { ControlClient, CliError } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { envCommand, execCommand, tokenCommand } from './lease-commands.js';
@@ -7,18 +8,21 @@ import type { PairCodeAnswer, StatusAnswer } from './types.js';
 
 export { ExitCode } from './exit-codes.js';
 
-export const REMOTE_COMMANDS = ['serve', 'token', 'env', 'exec', 'status', 'pair-code'] as const;
+export const REMOTE_COMMANDS = ['serve', 'token', 'env', 'exec', 'status', 'pair-code', 'attach'] as const;
 
 export const REMOTE_HELP = `Server commands (tools on this machine borrow credentials from a connected laptop):
   tether token PROVIDER [--as NAME]              print a lease token (for apiKeyHelper and credential helpers)
-  tether env [--provider p,q] [--as NAME]        print export lines: *_BASE_URL at the proxy, *_API_KEY = a lease
+  tether env [--provider p,q] [--as NAME] [--shell sh|bash|zsh|fish]
+                                                 print export lines: *_BASE_URL at the proxy, *_API_KEY = a lease
   tether exec [--provider p,q] [--as NAME] -- CMD [ARGS…]
                                                  run CMD with leases in its environment, released when it exits
   tether status [--json]                         connected laptops and live leases (never tokens)
   tether pair-code [--json]                      a one-time code to pair a laptop without SSH
   tether serve [--socket PATH] [--proxy-port N] [--heartbeat-ms N] [--max-lease-ttl-ms N]
-               [--request-timeout-ms N] [--server-id ID]
+               [--request-timeout-ms N] [--server-id ID] [--idle-exit-ms N]
                                                  run the daemon (the laptop's agent normally starts it)
+  tether attach --agent-key KEY --agent-name NAME
+                                                 (run by a laptop over SSH) authorize its key, start or reuse the daemon
   --as NAME defaults to $TETHER_AS; files live under $TETHER_HOME (default ~/.tether).
 Exit codes: 0 ok, 1 usage, 2 no laptop or no daemon, 3 denied, 4 approval timed out, 5 unknown provider.
 `;
@@ -46,6 +50,8 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
         return await statusCommand(args);
       case 'pair-code':
         return await pairCodeCommand(args);
+      case 'attach':
+        return await attachCommand(args);
       default:
         throw new CliError(ExitCode.usage, `unknown command "${command.slice(0, 40)}": see \`tether --help\``);
     }

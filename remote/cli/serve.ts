@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createDaemon, type Daemon } from '../daemon.js';
+import { IdleExit } from '../idle-exit.js';
 import { tetherHome } from '../paths.js';
 import { CliError } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
@@ -22,6 +23,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'max-lease-ttl-ms': { type: 'string' },
       'request-timeout-ms': { type: 'string' },
       'server-id': { type: 'string' },
+      'idle-exit-ms': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -47,9 +49,18 @@ export async function serveCommand(args: string[]): Promise<number> {
   daemon.events.on('link-closed', (link, closed) => log(`laptop ${link.name} disconnected (${closed.code} ${closed.reason})`));
   daemon.events.on('refused', (code) => log(`refused a laptop connection: ${code}`));
   log(`daemon ${daemon.serverId} (${daemon.fingerprint}) listening on ${daemon.socketPath}; proxy at ${daemon.proxyUrl}`);
+  const idleMs = positiveInt('idle-exit-ms', values['idle-exit-ms'], 1);
 
   await new Promise<void>((resolve) => {
+    // Started over SSH: leave by itself once no laptop has been connected for a while.
+    const idle = idleMs === undefined ? undefined : new IdleExit(idleMs, () => {
+      log(`no laptop connected for ${idleMs} ms: exiting`);
+      stop();
+    });
+    daemon.events.on('link', () => idle?.linkOpened());
+    daemon.events.on('link-closed', () => idle?.linkClosed());
     const stop = () => {
+      idle?.stop();
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       log('stopping: saying goodbye to every laptop');

@@ -1,8 +1,9 @@
 // A tool as it would run on a server: the official SDK, configured only by the environment
 // that `tether exec` / `tether env` set (base URL at the proxy, lease token as the key).
-// Usage: node sdk-client.mjs openai|anthropic plain|stream [model]
+// Usage: node sdk-client.mjs openai|anthropic|gemini plain|stream [model]
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 
 const [provider, mode, model = 'mock-1'] = process.argv.slice(2);
 const stream = mode === 'stream';
@@ -33,6 +34,18 @@ try {
     } else {
       const res = await client.messages.create(params);
       text = res.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    }
+  } else if (provider === 'gemini') {
+    // GEMINI_API_KEY and GOOGLE_GEMINI_BASE_URL come from the environment, as in Gemini CLI.
+    const client = new GoogleGenAI({});
+    const params = { model, contents: 'Say hello' };
+    if (stream) {
+      for await (const chunk of await client.models.generateContentStream(params)) {
+        events += 1;
+        text += chunk.text ?? '';
+      }
+    } else {
+      text = (await client.models.generateContent(params)).text ?? '';
     }
   } else {
     throw new Error(`unknown provider ${provider}`);

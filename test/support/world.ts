@@ -34,7 +34,11 @@ export class World {
   readonly laptopHome = join(this.root, 'laptop');
   readonly logs = join(this.root, 'logs');
   readonly passphrase = randomBytes(12).toString('hex');
-  readonly keys = { openai: `sk-test-${randomBytes(16).toString('hex')}`, anthropic: `sk-test-${randomBytes(16).toString('hex')}` };
+  readonly keys = {
+    openai: `sk-test-${randomBytes(16).toString('hex')}`,
+    anthropic: `sk-test-${randomBytes(16).toString('hex')}`,
+    gemini: `AIza-test-${randomBytes(16).toString('hex')}`,
+  };
   /** Every lease token a test saw, to prove none of them reached a disk or a log. */
   readonly tokens = new Set<string>();
   mock!: MockProvider;
@@ -92,7 +96,8 @@ export class World {
     return runTether(args, { home: this.laptopHome, bin: LAPTOP_BIN, input: opts.input, env: { TETHER_VAULT_PASSPHRASE: this.passphrase, ...opts.env } });
   }
 
-  async addCredential(provider: 'openai' | 'anthropic', name = provider): Promise<void> {
+  /** Adds (or replaces) a credential; a running agent re-reads and re-offers. */
+  async addCredential(provider: 'openai' | 'anthropic' | 'gemini', name: string = provider): Promise<void> {
     const r = await this.laptop(['creds', 'add', provider, '--name', name, '--base-url', this.mock.url, '--store', 'file'], {
       input: `${this.keys[provider]}\n`,
     });

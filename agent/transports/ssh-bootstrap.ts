@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client as SshClient } from 'ssh2';
+import { PublicKey, ServerId } from '../../protocol/index.js';
+import { AgentError } from '../errors.js';
+import { sshExec } from './ssh-session.js';
+
+export const MIN_SERVER_NODE = 18;
+
+export interface RemoteBundle {
+  bytes: Buffer;
+  sha256: string;
+}
+
+/** dist/remote/tether.cjs next to the running laptop bin (dist/tether.js), or $TETHER_REMOTE_BUNDLE. */
+export function loadRemoteBundle(env: NodeJS.ProcessEnv = process.env): RemoteBundle {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [env.TETHER_REMOTE_BUNDLE, join(here, 'remote/tether.cjs'), join(here, '../../dist/remote/tether.cjs')].filter(
+    (p): p is string => !!p,
+  );
+  const file = candidates.find((p) => existsSync(p));
+  if (!file) throw new AgentError('server-setup', 'the server bundle (dist/remote/tether.cjs) is missing: run `npm run build`');
+  const bytes = readFileSync(file);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export interface AttachAnswer {
+  serverId: string;
+  serverKey: string;
+  fingerprint: string;
+  socket: string;
+  pid: number;
+  started: boolean;
+}
+
+export interface BootstrapOptions {
+  alias: string;
+  /** TETHER_HOME on the server (from ssh_config `SetEnv TETHER_HOME=…`); default ~/.tether. */
+  remoteHome?: string;
+  bundle: RemoteBundle;
+  agentKey: string;
+  agentName: string;
+  idleExitMs?: number;
+  notice?: (line: string) => void;
+}
+
+export interface BootstrapResult extends AttachAnswer {
+  uploaded: boolean;
+  nodeVersion: string;
+}
+
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Every command runs under POSIX sh whatever the login shell is, with the server's tether home in $H. */
+function script(body: string, remoteHome: string | undefined): string {
+  const home = remoteHome ? `TETHER_HOME=${shellQuote(remoteHome)}; export TETHER_HOME; ` : '';
+  return `sh -c ${shellQuote(`${home}H="\${TETHER_HOME:-$HOME/.tether}"; ${body}`)}`;
+}
+
+const PROBE = [
+  'command -v node >/dev/null 2>&1 || { echo no-node; exit 0; }',
+  'node --version',
+  `if [ -f "$H/bin/tether" ]; then node -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))' "$H/bin/tether"; fi`,
+].join('; ');
+
+// Temp file + rename: a laptop that drops mid-upload never leaves half a bundle in place.
+const UPLOAD = [
+  'umask 077',
+  'mkdir -p "$H/bin"',
+  'chmod 700 "$H" "$H/bin"',
+  'T="$H/bin/.tether.$$.tmp"',
+  'cat > "$T"',
+  'chmod 700 "$T"',
+  'mv -f "$T" "$H/bin/tether"',
+].join(' && ');
+
+/**
+ * Makes a server ready for this laptop over an SSH login: Node ≥ 18 there, the bundle
+ * uploaded when its hash differs, our key authorized, the daemon running. Returns what the
+ * daemon is (its key, to pin: the SSH host key check already vouched for this channel).
+ */
+export async function bootstrapServer(client: SshClient, opts: BootstrapOptions): Promise<BootstrapResult> {
+  const probe = await sshExec(client, script(PROBE, opts.remoteHome));
+  const [version = '', hash = ''] = probe.stdout.trim().split('\n').map((s) => s.trim());
+  if (version === 'no-node' || !/^v\d+/.test(version)) {
+    throw new AgentError('server-setup', `${opts.alias} has no \`node\` on its PATH: install Node ${MIN_SERVER_NODE} or later there`);
+  }
+  const major = Number(/^v(\d+)/.exec(version)?.[1]);
+  if (major < MIN_SERVER_NODE) throw new AgentError('server-setup', `${opts.alias} runs Node ${version}; tether needs Node ${MIN_SERVER_NODE} or later there`);
+
+  let uploaded = false;
+  if (hash !== opts.bundle.sha256) {
+    const up = await sshExec(client, script(UPLOAD, opts.remoteHome), opts.bundle.bytes);
+    if (up.code !== 0) throw new AgentError('server-setup', `cannot install tether on ${opts.alias}: ${firstLine(up.stderr) || `exit ${up.code}`}`);
+    uploaded = true;
+    const where = opts.remoteHome ? `${opts.remoteHome}/bin` : '~/.tether/bin';
+    opts.notice?.(`installed tether on ${opts.alias} in ${where}; to use \`tether\` there, run once: echo 'export PATH="${where.replace(/^~/, '$HOME')}:$PATH"' >> ~/.profile`);
+  }
+
+  const args = ['attach', '--agent-key', opts.agentKey, '--agent-name', opts.agentName];
+  if (opts.idleExitMs !== undefined) args.push('--idle-exit-ms', String(opts.idleExitMs));
+  const attach = await sshExec(client, script(`exec node "$H/bin/tether" ${args.map(shellQuote).join(' ')}`, opts.remoteHome));
+  if (attach.code !== 0) throw new AgentError('server-setup', `cannot start tether on ${opts.alias}: ${firstLine(attach.stderr) || `exit ${attach.code}`}`);
+  const answer = parseAttach(attach.stdout, opts.alias);
+  return { ...answer, uploaded, nodeVersion: version };
+}
+
+function parseAttach(stdout: string, alias: string): AttachAnswer {
+  let raw: Partial<AttachAnswer>;
+  try {
+    raw = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Partial<AttachAnswer>;
+  } catch {
+    throw new AgentError('server-setup', `tether on ${alias} answered something unexpected: is the bundle there from another version?`);
+  }
+  if (!PublicKey.safeParse(raw.serverKey).success || !ServerId.safeParse(raw.serverId).success || typeof raw.socket !== 'string' || !raw.socket.startsWith('/')) {
+    throw new AgentError('server-setup', `tether on ${alias} answered without a daemon key or socket`);
+  }
+  return raw as AttachAnswer;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0]?.slice(0, 300) ?? '';
+}

@@ -1,0 +1,116 @@
+import type { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+import type { PinnedServer } from '../config.js';
+import { AgentError } from '../errors.js';
+import { fingerprint } from '../crypto.js';
+import type { SshHost } from '../servers/ssh-config.js';
+import { bootstrapServer, loadRemoteBundle, type RemoteBundle } from './ssh-bootstrap.js';
+import { forwardUnix, openSshChain, type SshAuthOptions } from './ssh-session.js';
+import { WS_OPTIONS, type Transport } from './transport.js';
+
+/** Per server name, in this process: the daemon socket and key from the last attach. */
+const attached = new Map<string, { socket: string; pin: PinnedServer }>();
+
+export interface SshTransportOptions {
+  serverName: string;
+  target: SshHost;
+  hops: SshHost[];
+  auth: SshAuthOptions;
+  /** Who we are, so the server can authorize us over the SSH login. */
+  agentKey: () => Promise<{ publicKey: string; name: string }>;
+  idleExitMs?: number;
+  notice?: (line: string) => void;
+  bundle?: RemoteBundle;
+}
+
+/**
+ * A daemon reached over SSH: log in (ssh-agent, IdentityFile, ProxyJump; host keys from
+ * known_hosts), make the server ready, then WebSocket through a stream-local forward to
+ * the daemon's Unix socket. No port is opened on the server.
+ */
+export class SshTransport implements Transport {
+  readonly serverName: string;
+  /** The daemon key learned over SSH on the last connect: the link pins it. */
+  pin: PinnedServer | undefined;
+  private bundle: RemoteBundle | undefined;
+
+  constructor(private readonly opts: SshTransportOptions) {
+    this.serverName = opts.serverName;
+    this.bundle = opts.bundle;
+  }
+
+  async connect(): Promise<WebSocket> {
+    this.bundle ??= loadRemoteBundle();
+    const me = await this.opts.agentKey();
+    const clients = await openSshChain(this.opts.target, this.opts.hops, this.opts.auth);
+    const endAll = () => clients.forEach((c) => c.end());
+    try {
+      const server = clients.at(-1)!;
+      // Reconnecting: the daemon we attached to last time is most likely still there; go
+      // straight to its socket and skip the server-side setup (two Node starts there).
+      const known = attached.get(this.serverName);
+      if (known) {
+        const stream = await forwardUnix(server, known.socket).catch(() => undefined);
+        if (stream) {
+          this.pin = known.pin;
+          return this.finish(await websocketOver(stream, this.serverName), clients, endAll);
+        }
+        attached.delete(this.serverName);
+      }
+      const boot = await bootstrapServer(server, {
+        alias: this.opts.target.alias,
+        ...(this.opts.target.setEnv.TETHER_HOME ? { remoteHome: this.opts.target.setEnv.TETHER_HOME } : {}),
+        bundle: this.bundle,
+        agentKey: me.publicKey,
+        agentName: me.name,
+        ...(this.opts.idleExitMs !== undefined ? { idleExitMs: this.opts.idleExitMs } : {}),
+        ...(this.opts.notice ? { notice: this.opts.notice } : {}),
+      });
+      this.pin = {
+        url: this.serverName,
+        serverId: boot.serverId,
+        serverKey: boot.serverKey,
+        fingerprint: fingerprint(boot.serverKey),
+        pairedAt: new Date().toISOString(),
+      };
+      const stream = await forwardUnix(server, boot.socket);
+      attached.set(this.serverName, { socket: boot.socket, pin: this.pin });
+      return this.finish(await websocketOver(stream, this.serverName), clients, endAll);
+    } catch (err) {
+      endAll();
+      throw err;
+    }
+  }
+
+  private finish(ws: WebSocket, clients: { once(event: 'close', f: () => void): unknown }[], endAll: () => void): WebSocket {
+    ws.once('close', endAll);
+    // Any hop going away takes the link with it.
+    for (const c of clients) c.once('close', () => ws.terminate());
+    return ws;
+  }
+}
+
+/** ws speaks HTTP over any Duplex; it only needs the socket methods it calls on upgrade. */
+function websocketOver(stream: Duplex, serverName: string): Promise<WebSocket> {
+  const socketish = stream as Duplex & { setNoDelay?: () => void; setTimeout?: () => void; setKeepAlive?: () => void };
+  socketish.setNoDelay ??= () => {};
+  socketish.setTimeout ??= () => {};
+  socketish.setKeepAlive ??= () => {};
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket('ws://tether.invalid/', { ...WS_OPTIONS, createConnection: () => socketish as never });
+    const fail = (err: Error) => {
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      stream.destroy();
+      reject(new AgentError('connect-failed', `cannot reach the daemon on ${serverName}: ${err.message}`));
+    };
+    ws.once('error', fail);
+    ws.once('open', () => {
+      ws.pause();
+      ws.off('error', fail);
+      resolve(ws);
+    });
+  });
+}
+

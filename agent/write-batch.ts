@@ -1,0 +1,35 @@
+import type { WebSocket } from 'ws';
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * Holds a WebSocket's socket writes until the event loop's I/O phase is over, so the frames
+ * one burst of events produces (relay.open + DATA + END, or relay.head + DATA + END + CREDIT)
+ * leave in one writev instead of one syscall (and one wake-up of the peer) each. Measured:
+ * the relay's added latency on loopback roughly halves (bench/RESULTS.md).
+ */
+export class WriteBatch {
+  private corked: Corkable | undefined;
+
+  constructor(readonly ws: WebSocket) {}
+
+  send(data: string | Uint8Array): void {
+    if (!this.corked) {
+      // ws keeps its transport stream as _socket (a net.Socket, or an SSH channel): both cork.
+      const socket = (this.ws as unknown as { _socket?: Partial<Corkable> })._socket;
+      if (typeof socket?.cork === 'function' && typeof socket.uncork === 'function') {
+        const held = socket as Corkable;
+        held.cork();
+        this.corked = held;
+        setImmediate(() => {
+          this.corked = undefined;
+          held.uncork();
+        });
+      }
+    }
+    this.ws.send(data);
+  }
+}

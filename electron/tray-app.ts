@@ -1,0 +1,150 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_LEASE_TTL_MS } from '../protocol/index.js';
+import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX } from '../protocol/bridge.js';
+import type { AgentStatus, ControlEvent } from '../protocol/control.js';
+import { createAgent } from '../agent/agent.js';
+import { ApprovalPolicy } from '../agent/approvals.js';
+import { ControlClient } from '../agent/control/client.js';
+import { controlBackend } from '../agent/control/bridge-backend.js';
+import { ControlServer } from '../agent/control/server.js';
+import { agentHome, agentPaths, ensureDirs } from '../agent/paths.js';
+import { SleepGuard } from '../agent/power/sleep-guard.js';
+import { defaultStoreKind, openStore } from '../agent/vault/index.js';
+import { BridgeRouter } from './bridge-router.js';
+import type { BrowserWindowLike, ElectronMain, MenuItemTemplate } from './electron-api.js';
+import { wirePowerEvents } from './power-events.js';
+import { readSettings, settingsFile, writeSettings } from './settings.js';
+import { trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
+import { guardContents, isOwnPage, secureWebPreferences } from './window-policy.js';
+
+/** Paths of what the packaged app ships beside main: the built renderer, preload, icons. */
+export interface TrayAppFiles {
+  rendererDir: string;
+  preload: string;
+  iconsDir: string;
+}
+
+/** Turns the tray model into Electron's menu template; `act` runs the item's action. */
+export function toTemplate(items: TrayItem[], act: (a: TrayAction) => void): MenuItemTemplate[] {
+  return items.map((item) => {
+    if (item.type === 'separator') return { type: 'separator' };
+    if (item.type === 'submenu') return { label: item.label, submenu: toTemplate(item.items, act) };
+    const action = item.action;
+    return { label: item.label, enabled: item.enabled, ...(action ? { click: () => act(action) } : {}) };
+  });
+}
+
+/**
+ * The tray app: hosts the agent in-process (same object and control socket as `tether agent`),
+ * the tray menu, the windows and the power hooks. Glue only; the logic lives in tested modules.
+ */
+export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!e.app.requestSingleInstanceLock()) {
+    e.app.quit();
+    return;
+  }
+  await e.app.whenReady();
+  const home = agentHome({ env });
+  const paths = agentPaths(home);
+  ensureDirs(paths);
+  const sFile = settingsFile(home);
+  let settings = readSettings(sFile);
+  e.app.setLoginItemSettings({ openAtLogin: settings.startAtLogin });
+  e.app.dock?.hide();
+
+  const agent = createAgent({
+    home,
+    policy: ApprovalPolicy.parse('ask'),
+    approvalTimeoutMs: settings.approvalTimeoutS * 1000,
+    leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+    openStore: (kind) => openStore(kind, { home, env }),
+    identityStore: await defaultStoreKind({ home, env }),
+    env,
+  });
+  await agent.loadIdentity();
+  const control = new ControlServer(agent, paths.socket);
+  await control.listen();
+  const client = new ControlClient(paths.socket);
+
+  const rendererUrl = pathToFileURL(files.rendererDir).href;
+  const router = new BridgeRouter(controlBackend(client), (url) => isOwnPage(url, rendererUrl));
+  for (const channel of BRIDGE_CHANNELS) {
+    const ipc = BRIDGE_PREFIX + channel;
+    e.ipcMain.handle(ipc, (event, payload) => router.handle(ipc, payload, event.senderFrame?.url ?? ''));
+  }
+
+  const windows = new Map<'main' | 'prompt', BrowserWindowLike>();
+  const openWindow = (kind: 'main' | 'prompt'): BrowserWindowLike => {
+    const existing = windows.get(kind);
+    if (existing && !existing.isDestroyed()) return existing;
+    const win = new e.BrowserWindow({
+      width: kind === 'prompt' ? 560 : 900,
+      height: kind === 'prompt' ? 520 : 640,
+      show: false,
+      title: kind === 'prompt' ? 'Tether: approve a request' : 'Tether',
+      autoHideMenuBar: true,
+      ...(kind === 'prompt' ? { alwaysOnTop: true, resizable: false, skipTaskbar: true } : {}),
+      webPreferences: secureWebPreferences(files.preload),
+    });
+    guardContents(win.webContents, rendererUrl);
+    win.on('closed', () => windows.delete(kind));
+    windows.set(kind, win);
+    void win.loadFile(join(files.rendererDir, 'index.html'), { hash: kind === 'prompt' ? 'prompt' : 'servers' });
+    return win;
+  };
+
+  const tray = new e.Tray(join(files.iconsDir, trayIconFile('idle', process.platform)));
+  tray.setToolTip('Tether');
+  let status: AgentStatus | undefined;
+  const act = (a: TrayAction) => {
+    const run = async () => {
+      if (a.kind === 'connect') await agent.connect(a.server);
+      else if (a.kind === 'disconnect') await agent.disconnect(a.server);
+      else if (a.kind === 'disconnect-all') await agent.disconnect();
+      else if (a.kind === 'open') openWindow(a.page === 'prompt' ? 'prompt' : 'main').show();
+      else e.app.quit();
+    };
+    run().catch(() => {}); // failures show as the server's state in the menu
+  };
+  const refresh = async () => {
+    status = await agent.status(paths.socket);
+    const known = [...new Set([...settings.knownServers, ...status.servers.map((s) => s.server)])];
+    if (known.length !== settings.knownServers.length) {
+      settings = { ...settings, knownServers: known };
+      writeSettings(sFile, settings);
+    }
+    tray.setContextMenu(e.Menu.buildFromTemplate(toTemplate(trayMenu({ status, known, now: Date.now() }), act)));
+    tray.setImage(join(files.iconsDir, trayIconFile(trayIcon(status), process.platform)));
+  };
+  const push = (event: ControlEvent) => {
+    for (const win of windows.values()) if (!win.isDestroyed()) win.webContents.send(BRIDGE_EVENT_CHANNEL, event);
+    void refresh().catch(() => {});
+  };
+  agent.on('link', (data) => push({ event: 'link', data }));
+  agent.on('activity', (data) => push({ event: 'activity', data }));
+  agent.on('approval', (data) => {
+    // Shown without taking focus: a keystroke meant for the editor must not answer it.
+    if (data.kind === 'added') openWindow('prompt').showInactive();
+    push({ event: 'approval', data });
+  });
+
+  const guard = new SleepGuard(agent, () => settings.reconnectOnWake);
+  wirePowerEvents(e.powerMonitor, guard, process.platform, () => {});
+  for (const server of settings.knownServers) agent.connect(server).catch(() => {});
+  await refresh();
+
+  let quitting = false;
+  e.app.on('second-instance', () => openWindow('main').show());
+  e.app.on('window-all-closed', () => {}); // a tray app lives on without windows
+  e.app.on('before-quit', (event: { preventDefault(): void }) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    // `bye` to every server before the process goes: their leases end now, not at the dead-man timer.
+    void agent
+      .close()
+      .then(() => control.close())
+      .finally(() => e.app.exit(0));
+  });
+}

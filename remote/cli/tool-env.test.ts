@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROVIDERS } from '../../protocol/index.js';
+import { defaultShell, formatEnvironment, providersWithHelpers, toolEnvironment } from './tool-env.js';
+
+const proxyUrl = 'http://127.0.0.1:4000';
+const lease = (name: string, provider = name) => ({ name, provider, token: `tth_${name}`, proxyUrl });
+const dirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join('/tmp', 'tt-env-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('toolEnvironment', () => {
+  it('sets what each provider\'s clients read and removes what would win over it', () => {
+    const vars = toolEnvironment([lease('anthropic'), lease('gemini'), lease('openai')]);
+    expect(vars).toEqual({
+      ANTHROPIC_AUTH_TOKEN: undefined,
+      ANTHROPIC_BASE_URL: `${proxyUrl}/anthropic`,
+      ANTHROPIC_API_KEY: 'tth_anthropic',
+      GOOGLE_API_KEY: undefined,
+      GOOGLE_GEMINI_BASE_URL: `${proxyUrl}/gemini`,
+      GEMINI_API_KEY: 'tth_gemini',
+      OPENAI_BASE_URL: `${proxyUrl}/openai/v1`,
+      OPENAI_API_BASE: `${proxyUrl}/openai/v1`,
+      OPENAI_API_KEY: 'tth_openai',
+    });
+  });
+
+  it('names a custom credential\'s variables after it', () => {
+    expect(toolEnvironment([lease('my-vllm', 'custom')])).toEqual({ MY_VLLM_BASE_URL: `${proxyUrl}/my-vllm/v1`, MY_VLLM_API_KEY: 'tth_my-vllm' });
+  });
+
+  it('never sets a key variable that would override a configured helper', () => {
+    const vars = toolEnvironment([lease('anthropic')], new Set(['anthropic']));
+    expect(vars.ANTHROPIC_API_KEY).toBeUndefined();
+    expect('ANTHROPIC_API_KEY' in vars).toBe(true);
+    expect(vars.ANTHROPIC_BASE_URL).toBe(`${proxyUrl}/anthropic`);
+  });
+
+  it('every registry entry has a key variable, a base URL variable and a known error shape', () => {
+    for (const spec of Object.values(PROVIDERS)) {
+      expect(spec.env.apiKey.length, spec.id).toBeGreaterThan(0);
+      expect(spec.env.baseUrl.length, spec.id).toBeGreaterThan(0);
+      expect(['openai', 'anthropic', 'gemini']).toContain(spec.errorShape);
+    }
+    for (const id of ['anthropic', 'openai', 'gemini', 'openrouter', 'groq', 'mistral', 'deepseek', 'xai', 'azure-openai', 'custom']) expect(PROVIDERS[id], id).toBeDefined();
+    expect(PROVIDERS['azure-openai']!.keyHeader).toBe('api-key');
+  });
+});
+
+describe('providersWithHelpers', () => {
+  it('finds Claude Code\'s apiKeyHelper in user or project settings', () => {
+    const home = tmp();
+    const cwd = tmp();
+    expect(providersWithHelpers({ HOME: home }, cwd).size).toBe(0);
+    fs.mkdirSync(path.join(cwd, '.claude'));
+    fs.writeFileSync(path.join(cwd, '.claude/settings.local.json'), JSON.stringify({ apiKeyHelper: 'tether token anthropic' }));
+    expect([...providersWithHelpers({ HOME: home }, cwd)]).toEqual(['anthropic']);
+    const config = tmp();
+    fs.writeFileSync(path.join(config, 'settings.json'), JSON.stringify({ apiKeyHelper: 'tether token anthropic' }));
+    expect([...providersWithHelpers({ HOME: home, CLAUDE_CONFIG_DIR: config }, tmp())]).toEqual(['anthropic']);
+  });
+});
+
+describe('formatEnvironment', () => {
+  const vars = { A_KEY: "it's $HOME `x`", GONE: undefined, 'BAD-NAME': 'x' };
+
+  it('writes POSIX lines a real shell evaluates back to the same values', () => {
+    const text = formatEnvironment(vars, 'bash');
+    expect(text).toBe(`export A_KEY='it'\\''s $HOME \`x\`'\nunset GONE\n`);
+    for (const sh of ['sh', 'bash']) {
+      const r = spawnSync(sh, ['-c', `GONE=1; eval "$1"; printf '%s|%s' "$A_KEY" "\${GONE-unset}"`, 'sh', text], { encoding: 'utf8' });
+      expect(r.stdout).toBe("it's $HOME `x`|unset");
+    }
+  });
+
+  it('writes fish lines', () => {
+    expect(formatEnvironment({ K: "a'b\\c", GONE: undefined }, 'fish')).toBe(`set -gx K 'a\\'b\\\\c'\nset -e GONE\n`);
+  });
+
+  it('defaults to fish only for a fish login shell', () => {
+    expect(defaultShell({ SHELL: '/usr/bin/fish' })).toBe('fish');
+    expect(defaultShell({ SHELL: '/bin/zsh' })).toBe('sh');
+    expect(defaultShell({})).toBe('sh');
+  });
+});

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { DaemonState } from './daemon.js';
+import { ensurePrivateDir, remotePaths, type RemotePaths } from './paths.js';
+
+export interface LaunchOptions {
+  home: string;
+  /** The server bundle (or any script whose `serve` command runs the daemon). */
+  script: string;
+  serveArgs: string[];
+  timeoutMs?: number;
+}
+
+export interface Launched {
+  state: DaemonState;
+  /** False when a running daemon was reused. */
+  started: boolean;
+}
+
+/** The running daemon under `home`, if its daemon.json names a live process that answers on its socket. */
+export async function runningDaemon(paths: RemotePaths): Promise<DaemonState | undefined> {
+  let state: DaemonState;
+  try {
+    state = JSON.parse(fs.readFileSync(paths.daemonJson, 'utf8')) as DaemonState;
+  } catch {
+    return undefined;
+  }
+  if (!isAlive(state.pid)) return undefined;
+  return (await answers(state.socket)) ? state : undefined;
+}
+
+/**
+ * Reuses the daemon under `home` or starts one, detached (its own session, output to
+ * run/daemon.log). A lock file (O_EXCL) makes two laptops attaching at once get one daemon.
+ */
+export async function ensureDaemon(opts: LaunchOptions): Promise<Launched> {
+  const paths = remotePaths(opts.home);
+  ensurePrivateDir(paths.home);
+  ensurePrivateDir(paths.runDir);
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  const lock = `${paths.runDir}/start.lock`;
+  for (;;) {
+    const running = await runningDaemon(paths);
+    if (running) return { state: running, started: false };
+    if (takeLock(lock)) break;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for another start of the daemon (remove ${lock} if no start is under way)`);
+    await sleep(50);
+  }
+  try {
+    const again = await runningDaemon(paths);
+    if (again) return { state: again, started: false };
+    const log = fs.openSync(`${paths.runDir}/daemon.log`, 'a', 0o600);
+    const child = spawn(process.execPath, [opts.script, 'serve', ...opts.serveArgs], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, TETHER_HOME: opts.home },
+    });
+    fs.closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    for (;;) {
+      const state = await runningDaemon(paths);
+      if (state && state.pid === pid) return { state, started: true };
+      if (pid === undefined || !isAlive(pid)) throw new Error(`the daemon exited at start: see ${paths.runDir}/daemon.log`);
+      if (Date.now() > deadline) throw new Error(`the daemon did not come up in time: see ${paths.runDir}/daemon.log`);
+      await sleep(25);
+    }
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** O_EXCL create; a lock left by a dead process (its pid inside) is taken over. */
+function takeLock(file: string): boolean {
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const owner = Number(fs.readFileSync(file, 'utf8').trim());
+  if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+    fs.rmSync(file, { force: true });
+    return takeLock(file);
+  }
+  return false;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,155 @@
+// A real OpenSSH sshd on loopback, with its own host key and config, and a laptop-side
+// ~/.ssh (config, known_hosts, a client key, an ssh-agent) in a temporary folder.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { waitFor } from './tether-process.js';
+
+export const SSHD_BIN = '/usr/sbin/sshd';
+export const sshdAvailable = existsSync(SSHD_BIN) && existsSync('/usr/bin/ssh-agent') && process.getuid?.() === 0;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One sshd: `root` logs in with the keys in `authorizedKeys` (a file in the temp dir). */
+export class Sshd {
+  child: ChildProcess | undefined;
+  readonly hostKey: string;
+  readonly authorizedKeys: string;
+  readonly log: string;
+  port = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly name = 'sshd',
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.hostKey = join(dir, `${name}_host_ed25519`);
+    this.authorizedKeys = join(dir, `${name}_authorized_keys`);
+    this.log = join(dir, `${name}.log`);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', this.hostKey]);
+    writeFileSync(this.authorizedKeys, '', { mode: 0o600 });
+  }
+
+  /** The host key line as known_hosts wants it, without the host part: "ssh-ed25519 AAAA…". */
+  get hostKeyLine(): string {
+    return readFileSync(`${this.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  }
+
+  /** OpenSSH's own SHA256 fingerprint of the host key. */
+  get fingerprint(): string {
+    return execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${this.hostKey}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!;
+  }
+
+  authorize(publicKeyFile: string): void {
+    appendFileSync(this.authorizedKeys, readFileSync(publicKeyFile, 'utf8'));
+  }
+
+  async start(port?: number): Promise<void> {
+    this.port = port ?? (await freePort());
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const config = join(this.dir, `${this.name}_config`);
+    writeFileSync(
+      config,
+      [
+        `Port ${this.port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${this.hostKey}`,
+        `PidFile ${join(this.dir, `${this.name}.pid`)}`,
+        `AuthorizedKeysFile ${this.authorizedKeys}`,
+        'StrictModes no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'PermitRootLogin prohibit-password',
+        'AllowStreamLocalForwarding yes',
+        'AllowTcpForwarding yes',
+        'ClientAliveInterval 0',
+        'LogLevel VERBOSE',
+        '',
+      ].join('\n'),
+    );
+    // -D: stay in the foreground (we own the process); -e: log to stderr, which we keep.
+    this.child = spawn(SSHD_BIN, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child.stderr!.on('data', (d: Buffer) => appendFileSync(this.log, d));
+    await waitFor(() => canConnect(this.port), `${this.name} listening on ${this.port}`, 10_000, 50);
+  }
+
+  /** pids of this sshd's per-connection processes (children of the listener). */
+  sessionPids(): number[] {
+    if (!this.child?.pid) return [];
+    try {
+      return execFileSync('ps', ['-o', 'pid=', '--ppid', String(this.child.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .map((s) => Number(s.trim()))
+        .filter((n) => n > 0);
+    } catch {
+      return [];
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function canConnect(port: number): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(undefined));
+  });
+}
+
+/** An ssh-agent of our own (not the user's), with keys added by ssh-add. */
+export class SshAgent {
+  readonly socket: string;
+  private pid = 0;
+
+  constructor(readonly dir: string) {
+    this.socket = join(dir, 'agent.sock');
+  }
+
+  start(): void {
+    const out = execFileSync('ssh-agent', ['-s', '-a', this.socket], { encoding: 'utf8' });
+    this.pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1] ?? 0);
+  }
+
+  add(keyFile: string): void {
+    execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: this.socket }, stdio: 'ignore' });
+  }
+
+  stop(): void {
+    if (this.pid) {
+      try {
+        process.kill(this.pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+      this.pid = 0;
+    }
+  }
+}
+
+/** A client key pair made with ssh-keygen; `passphrase` makes it encrypted. */
+export function makeClientKey(file: string, passphrase = ''): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'tether-test', '-f', file]);
+  return file;
+}
