@@ -1,10 +1,16 @@
 import { EventEmitter } from 'node:events';
+import { homedir, userInfo } from 'node:os';
+import type { AddCredentialRequest, AppSettings, SettingsPatch } from '../protocol/bridge.js';
 import type { ActivityEvent, AgentStatus, ApprovalEvent, LinkEvent } from '../protocol/control.js';
+import { readAppSettings, updateAppSettings } from './app-settings.js';
 import { ApprovalQueue } from './approval-queue.js';
-import type { ApprovalPolicy } from './approvals.js';
+import { ApprovalPolicy } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { readConfig, updateConfig, type StoreKind } from './config.js';
 import { CredentialBook } from './credentials.js';
+import type { CredentialEntry } from './config.js';
+import { HostKeyUnknownError, trustPresentedKey, type PresentedHostKey } from './servers/host-key-trust.js';
+import { ServerBook } from './servers/server-book.js';
 import { fingerprint } from './crypto.js';
 import { AgentError } from './errors.js';
 import { loadIdentity, type AgentIdentity } from './identity.js';
@@ -41,6 +47,8 @@ export interface AgentEvents {
   link: [LinkEvent];
   approval: [ApprovalEvent];
   activity: [ActivityEvent];
+  /** The app's settings changed (the tray applies start-at-login and reconnect-on-wake). */
+  settings: [AppSettings];
 }
 
 /**
@@ -59,6 +67,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly reconnectors = new Map<string, Reconnector>();
   private identity: Promise<AgentIdentity> | undefined;
   private policy: ApprovalPolicy;
+  /** Host keys refused as unknown on the last attempt, per server: what trust-on-first-use may add. */
+  private readonly unknownHostKeys = new Map<string, PresentedHostKey>();
 
   constructor(private readonly config: AgentConfig) {
     super();
@@ -102,7 +112,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       identity,
       pinned: readConfig(this.paths.config).servers[transport.serverName],
       ...(opts.pairCode !== undefined ? { pairCode: opts.pairCode } : {}),
-      onPaired: (server) => updateConfig(this.paths.config, (c) => void (c.servers[transport.serverName] = server)),
+      onPaired: (server) =>
+        updateConfig(this.paths.config, (c) => void (c.servers[transport.serverName] = { ...server, ...(transport.tlsFingerprint ? { tlsFingerprint: transport.tlsFingerprint } : {}) })),
       ...(this.config.handshakeTimeoutMs ? { handshakeTimeoutMs: this.config.handshakeTimeoutMs } : {}),
     });
     const session = new LinkSession(link, {
@@ -121,9 +132,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     try {
       await link.open();
     } catch (err) {
+      if (err instanceof HostKeyUnknownError) this.unknownHostKeys.set(link.serverName, err.presented);
       this.audit.record({ event: 'link', server: link.serverName, status: 'refused', detail: err instanceof Error ? err.message : String(err) });
       throw err;
     }
+    this.unknownHostKeys.delete(link.serverName);
     this.audit.record({ event: 'link', server: link.serverName, status: 'ready', detail: link.server?.fingerprint ?? '' });
     session.sendOffer();
     if (!this.reconnectors.has(link.serverName) && this.config.reconnect !== false) {
@@ -182,6 +195,83 @@ export class Agent extends EventEmitter<AgentEvents> {
     return { servers: targets.map((s) => s.server), leases };
   }
 
+  /** Ends one lease (`lease.revoke {leaseIds:[id]}`); the link and its other leases stay. */
+  revokeLease(leaseId: string): { servers: string[]; leases: number } {
+    for (const s of this.sessions.values()) {
+      if (s.revokeLease(leaseId, 'revoked on the laptop')) return { servers: [s.server], leases: 1 };
+    }
+    throw new AgentError('not-found', `no live lease ${leaseId}: it has already ended`);
+  }
+
+  /**
+   * A credential added from the UI: the secret goes into the keychain when one answers, else
+   * the encrypted file (as `tether creds add` does), and is never returned or logged.
+   */
+  async addCredential(req: AddCredentialRequest): Promise<CredentialEntry> {
+    let store: 'keychain' | 'file' = 'keychain';
+    try {
+      await this.stores.open('keychain');
+    } catch {
+      store = 'file';
+    }
+    const entry = await this.credentials.add({ ...req, store });
+    this.reloadCredentials();
+    return entry;
+  }
+
+  async removeCredential(name: string): Promise<void> {
+    if (!(await this.credentials.remove(name))) throw new AgentError('not-found', `no credential named "${name}"`);
+    this.reloadCredentials();
+  }
+
+  /** Which servers may use a credential; each READY link is re-offered what it may now use. */
+  setCredentialServers(name: string, servers: string[] | null): CredentialEntry {
+    const entry = this.credentials.setServers(name, servers ?? undefined);
+    this.reloadCredentials();
+    return entry;
+  }
+
+  settings(): AppSettings {
+    return readAppSettings(this.config.home);
+  }
+
+  /** Saves and applies at once: the approval default and timeout hold for the next request. */
+  updateSettings(patch: SettingsPatch): AppSettings {
+    const next = updateAppSettings(this.config.home, patch);
+    if (patch.approvalDefault) {
+      this.setPolicy(ApprovalPolicy.fixed(patch.approvalDefault));
+      // A new default holds for the next request, not only for providers not yet allowed.
+      for (const session of this.sessions.values()) session.forgetAllowances();
+    }
+    if (patch.approvalTimeoutS) this.approvals.setTimeoutMs(patch.approvalTimeoutS * 1000);
+    this.emit('settings', next);
+    return next;
+  }
+
+  /** Hosts of ~/.ssh/config and servers added by hand. */
+  serverBook(): ServerBook {
+    const env = this.config.env ?? process.env;
+    let user = env.USER;
+    if (!user) {
+      try {
+        user = userInfo().username;
+      } catch {
+        user = 'root';
+      }
+    }
+    return new ServerBook(this.config.home, { homeDir: env.HOME || homedir(), localUser: user });
+  }
+
+  /** Trust on first use: only the key the server presented last time, and only if the person saw its fingerprint. */
+  trustHostKey(server: string, fingerprint: string): void {
+    const presented = this.unknownHostKeys.get(server);
+    if (!presented) throw new AgentError('not-found', `${server} has presented no unknown host key: connect first`);
+    if (presented.fingerprint !== fingerprint) throw new AgentError('host-key-changed', `${server} presented ${presented.fingerprint}, not ${fingerprint}: not trusting it`);
+    trustPresentedKey(presented);
+    this.unknownHostKeys.delete(server);
+    this.audit.record({ event: 'link', server, status: 'host-key-trusted', detail: `${presented.keyType} ${presented.fingerprint}` });
+  }
+
   /** Re-reads credentials and tells every READY server what this laptop now lends. */
   reloadCredentials(): string[] {
     this.credentials.reload();
@@ -208,10 +298,14 @@ export class Agent extends EventEmitter<AgentEvents> {
       socket,
       servers: [...this.sessions.values()].map((s) => {
         const view = s.view();
-        const retry = this.reconnectors.get(s.server)?.describe();
-        return retry && view.state !== 'READY' ? { ...view, reason: retry } : view;
+        const hostKey = this.unknownHostKeys.get(s.server);
+        const withKey = hostKey && view.state === 'CLOSED' ? { ...view, hostKey: { fingerprint: hostKey.fingerprint, keyType: hostKey.keyType, host: hostKey.host, port: hostKey.port } } : view;
+        const r = this.reconnectors.get(s.server);
+        const retry = r?.describe();
+        if (!r || !retry || view.state === 'READY') return withKey;
+        return { ...withKey, reason: retry, retry: { attempt: r.attempts, ...(r.nextAt !== undefined ? { at: r.nextAt } : {}), ...(r.lastError ? { last: r.lastError } : {}) } };
       }),
-      credentials: config.credentials.map((c) => ({ name: c.name, provider: c.provider, store: c.store, addedAt: c.addedAt, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}) })),
+      credentials: config.credentials.map((c) => ({ name: c.name, provider: c.provider, store: c.store, addedAt: c.addedAt, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}), ...(c.servers ? { servers: c.servers } : {}) })),
       pendingApprovals: this.approvals.pending().length,
     };
   }

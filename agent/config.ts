@@ -17,6 +17,8 @@ export const CredentialEntry = z.object({
   keyPrefix: z.string().max(32).optional(),
   store: StoreKindSchema,
   addedAt: z.string(),
+  /** Servers (as the agent names them) allowed to use it; absent = every server. */
+  servers: z.array(z.string().max(512)).max(64).optional(),
 });
 export type CredentialEntry = z.infer<typeof CredentialEntry>;
 
@@ -26,6 +28,8 @@ export const PinnedServer = z.object({
   serverKey: PublicKey,
   fingerprint: z.string(),
   pairedAt: z.string(),
+  /** wss:// servers: the daemon's TLS certificate fingerprint, pinned at pairing. */
+  tlsFingerprint: z.string().max(100).optional(),
 });
 export type PinnedServer = z.infer<typeof PinnedServer>;
 

@@ -24,6 +24,8 @@ export interface AddCredential {
   store: StoreKind;
   /** Omitted when the secret lives elsewhere already (an env variable, a running agent's memory). */
   secret?: string;
+  /** Servers allowed to use it; omitted = every server. */
+  servers?: string[];
 }
 
 export function knownProvider(id: string): ProviderSpec {
@@ -76,6 +78,7 @@ export class CredentialBook {
       ...(req.keyPrefix !== undefined ? { keyPrefix: req.keyPrefix } : {}),
       store: req.store,
       addedAt: new Date().toISOString(),
+      ...(req.servers ? { servers: [...new Set(req.servers)] } : {}),
     };
     updateConfig(this.configFile, (c) => {
       c.credentials = c.credentials.filter((e) => e.name !== name);
@@ -95,6 +98,25 @@ export class CredentialBook {
     });
     this.resolved.delete(name);
     return true;
+  }
+
+  /** What `server` may use: credentials with no allow-list, or whose list names it. */
+  lendableTo(server: string): CredentialEntry[] {
+    return this.list().filter((e) => !e.servers || e.servers.includes(server));
+  }
+
+  /** Sets who may use `name`; `undefined` lends it to every server again. */
+  setServers(name: string, servers: string[] | undefined): CredentialEntry {
+    let found: CredentialEntry | undefined;
+    updateConfig(this.configFile, (c) => {
+      const entry = c.credentials.find((e) => e.name === name);
+      if (!entry) return;
+      if (servers) entry.servers = [...new Set(servers)];
+      else delete entry.servers;
+      found = entry;
+    });
+    if (!found) throw new AgentError('not-found', `no credential named "${name}"`);
+    return found;
   }
 
   resolve(name: string): Promise<ResolvedCredential> {

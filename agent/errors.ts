@@ -19,6 +19,7 @@ export type AgentErrorCode =
   | 'no-agent'
   | 'host-key-unknown'
   | 'host-key-changed'
+  | 'tls-cert-changed'
   | 'ssh-auth-failed'
   | 'server-setup';
 

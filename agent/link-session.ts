@@ -74,7 +74,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
 
   /** Sends the current credential list; call after READY and whenever it changes. */
   sendOffer(): string[] {
-    const creds = this.deps.credentials.list();
+    const creds = this.deps.credentials.lendableTo(this.server);
     this.link.offer(creds.map((c) => ({ name: c.name, provider: c.provider, mode: 'relay' as const })));
     return creds.map((c) => c.name);
   }
@@ -90,6 +90,26 @@ export class LinkSession extends EventEmitter<SessionEvents> {
     return count;
   }
 
+  /**
+   * Ends one lease; its credential's "allow while connected" is forgotten too, so the next
+   * request for it is asked again rather than granted silently. False if no such lease lives.
+   */
+  revokeLease(leaseId: string, reason: string): boolean {
+    const lease = this.leases.list().find((l) => l.leaseId === leaseId);
+    if (!lease || this.link.state !== 'READY') return false;
+    this.link.send({ t: 'lease.revoke', leaseIds: [leaseId], reason });
+    this.leases.drop(leaseId, 'revoked');
+    this.allowed.delete(lease.credential);
+    this.deps.audit.record({ event: 'revoke', server: this.server, leaseId, detail: reason, status: 1 });
+    this.emit('activity', { kind: 'revoke', server: this.server, credential: lease.credential, leaseId, status: 1 });
+    return true;
+  }
+
+  /** Forgets every "allow while connected" (the approval default changed): leases already granted stay. */
+  forgetAllowances(): void {
+    this.allowed.clear();
+  }
+
   view(): ServerView {
     const { link } = this;
     return {
@@ -97,7 +117,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       state: link.state,
       ...(link.server ? { serverId: link.server.serverId, fingerprint: link.server.fingerprint } : {}),
       ...(link.closeReason ? { reason: link.closeReason.message } : {}),
-      lending: link.state === 'READY' ? this.deps.credentials.list().map((c) => c.name) : [],
+      lending: link.state === 'READY' ? this.deps.credentials.lendableTo(this.server).map((c) => c.name) : [],
       allowed: [...this.allowed],
       leases: this.leases.list().map((l) => ({ leaseId: l.leaseId, credential: l.credential, scope: l.scope, expiresAt: l.expiresAt })),
       activeStreams: this.relay.active,
@@ -133,7 +153,8 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       this.deps.audit.record({ event: 'lease', server: this.server, name: req.provider, process: auditProcess(req.process), decision: reason });
       this.emit('activity', { kind: 'lease', server: this.server, credential: req.provider, decision: reason, pid: req.process.pid });
     };
-    if (!this.deps.credentials.list().some((c) => c.name === req.provider)) {
+    // A credential whose allow-list does not name this server is not lent here at all.
+    if (!this.deps.credentials.lendableTo(this.server).some((c) => c.name === req.provider)) {
       deny('unknown-provider', `this laptop does not lend "${req.provider}"`);
       return;
     }

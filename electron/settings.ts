@@ -2,11 +2,11 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-/** The tray's own preferences (non-secret), beside the agent's config.json. */
+/**
+ * What the tray remembers by itself (non-secret), beside the agent's config.json. The person's
+ * preferences live with the agent (settings.json, the Settings page), so the CLI sees them too.
+ */
 export const TraySettings = z.object({
-  reconnectOnWake: z.boolean().default(true),
-  startAtLogin: z.boolean().default(false),
-  approvalTimeoutS: z.number().int().min(5).max(600).default(60),
   knownServers: z.array(z.string().max(512)).max(256).default([]),
 });
 export type TraySettings = z.infer<typeof TraySettings>;

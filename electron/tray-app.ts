@@ -4,6 +4,7 @@ import { DEFAULT_LEASE_TTL_MS } from '../protocol/index.js';
 import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX } from '../protocol/bridge.js';
 import type { AgentStatus, ControlEvent } from '../protocol/control.js';
 import { createAgent } from '../agent/agent.js';
+import { readAppSettings } from '../agent/app-settings.js';
 import { ApprovalPolicy } from '../agent/approvals.js';
 import { ControlClient } from '../agent/control/client.js';
 import { controlBackend } from '../agent/control/bridge-backend.js';
@@ -15,7 +16,7 @@ import { BridgeRouter } from './bridge-router.js';
 import type { BrowserWindowLike, ElectronMain, MenuItemTemplate } from './electron-api.js';
 import { wirePowerEvents } from './power-events.js';
 import { readSettings, settingsFile, writeSettings } from './settings.js';
-import { trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
+import { hasCountdown, trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
 import { guardContents, isOwnPage, secureWebPreferences } from './window-policy.js';
 
 /** Paths of what the packaged app ships beside main: the built renderer, preload, icons. */
@@ -50,19 +51,25 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
   ensureDirs(paths);
   const sFile = settingsFile(home);
   let settings = readSettings(sFile);
-  e.app.setLoginItemSettings({ openAtLogin: settings.startAtLogin });
+  // The Settings page saves through the agent (settings.json); the tray applies what is the OS's.
+  let prefs = readAppSettings(home);
+  e.app.setLoginItemSettings({ openAtLogin: prefs.startAtLogin });
   e.app.dock?.hide();
 
   const agent = createAgent({
     home,
-    policy: ApprovalPolicy.parse('ask'),
-    approvalTimeoutMs: settings.approvalTimeoutS * 1000,
+    policy: ApprovalPolicy.fixed(prefs.approvalDefault),
+    approvalTimeoutMs: prefs.approvalTimeoutS * 1000,
     leaseTtlMs: DEFAULT_LEASE_TTL_MS,
     openStore: (kind) => openStore(kind, { home, env }),
     identityStore: await defaultStoreKind({ home, env }),
     env,
   });
   await agent.loadIdentity();
+  agent.on('settings', (next) => {
+    if (next.startAtLogin !== prefs.startAtLogin) e.app.setLoginItemSettings({ openAtLogin: next.startAtLogin });
+    prefs = next;
+  });
   const control = new ControlServer(agent, paths.socket);
   await control.listen();
   const client = new ControlClient(paths.socket);
@@ -97,6 +104,7 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
   const tray = new e.Tray(join(files.iconsDir, trayIconFile('idle', process.platform)));
   tray.setToolTip('Tether');
   let status: AgentStatus | undefined;
+  let countdown: NodeJS.Timeout | undefined;
   const act = (a: TrayAction) => {
     const run = async () => {
       if (a.kind === 'connect') await agent.connect(a.server);
@@ -116,6 +124,9 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
     }
     tray.setContextMenu(e.Menu.buildFromTemplate(toTemplate(trayMenu({ status, known, now: Date.now() }), act)));
     tray.setImage(join(files.iconsDir, trayIconFile(trayIcon(status), process.platform)));
+    // "reconnecting in N s" counts down with no event to redraw it.
+    clearTimeout(countdown);
+    if (hasCountdown(status)) countdown = setTimeout(() => void refresh().catch(() => {}), 1000);
   };
   const push = (event: ControlEvent) => {
     for (const win of windows.values()) if (!win.isDestroyed()) win.webContents.send(BRIDGE_EVENT_CHANNEL, event);
@@ -129,7 +140,7 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
     push({ event: 'approval', data });
   });
 
-  const guard = new SleepGuard(agent, () => settings.reconnectOnWake);
+  const guard = new SleepGuard(agent, () => prefs.reconnectOnWake);
   wirePowerEvents(e.powerMonitor, guard, process.platform, () => {});
   for (const server of settings.knownServers) agent.connect(server).catch(() => {});
   await refresh();

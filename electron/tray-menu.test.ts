@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentStatus, ServerView } from '../protocol/control.js';
 import { toTemplate } from './tray-app.js';
-import { trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
+import { hasCountdown, trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
 
 const server = (name: string, state: ServerView['state'], leases = 0): ServerView => ({
   server: name,
@@ -80,5 +80,31 @@ describe('tray menu from agent state', () => {
     template[0]!.submenu![0]!.click!();
     template.find((t) => t.label === 'Quit Tether')!.click!();
     expect(done).toEqual([{ kind: 'disconnect', server: 'gpu-box' }, { kind: 'quit' }]);
+  });
+
+  it('shows the agent\'s reconnect state: countdown, attempt under way, last error, unknown host key', () => {
+    const retrying: ServerView = { ...server('flaky', 'CLOSED'), reason: 'reconnecting: attempt 3 in 4.2 s', retry: { attempt: 3, at: 9_200, last: 'connect ECONNREFUSED /run/tether.sock' } };
+    const underWay: ServerView = { ...server('slow', 'CONNECTING'), retry: { attempt: 2, last: 'went silent for 3000 ms' } };
+    const refused: ServerView = { ...server('new-box', 'CLOSED'), reason: 'unknown host key', hostKey: { fingerprint: 'SHA256:abc', keyType: 'ssh-ed25519', host: 'new-box', port: 22 } };
+    const gaveUp: ServerView = { ...server('moved', 'CLOSED'), reason: 'HOST KEY CHANGED for moved' };
+    const items = trayMenu({ status: status([retrying, underWay, refused, gaveUp]), known: [], now: 5_000 });
+    expect(labels(items).slice(0, 10)).toEqual([
+      'flaky — reconnecting in 5 s',
+      '  Stop reconnecting',
+      '  Last error: connect ECONNREFUSED /run/tether.sock',
+      'slow — reconnecting (attempt 2)…',
+      '  Stop reconnecting',
+      '  Last error: went silent for 3000 ms',
+      'new-box — error: unknown host key SHA256:abc',
+      '  Connect',
+      'moved — error: HOST KEY CHANGED for moved',
+      '  Connect',
+    ]);
+    // A second later the countdown has moved on: the tray redraws from the same status.
+    expect(labels(trayMenu({ status: status([retrying]), known: [], now: 6_100 }))[0]).toBe('flaky — reconnecting in 4 s');
+    expect(hasCountdown(status([retrying]))).toBe(true);
+    expect(hasCountdown(status([underWay, gaveUp]))).toBe(false);
+    const stop = find(items, 'flaky');
+    expect(stop?.type === 'submenu' && stop.items[0]?.type === 'item' ? stop.items[0].action : undefined).toEqual({ kind: 'disconnect', server: 'flaky' });
   });
 });

@@ -39,12 +39,18 @@ export type TrayIcon = 'idle' | 'lending' | 'attention';
 export function serverState(s: TrayServer, now: number): { state: ServerDisplayState; label: string } {
   const v = s.view;
   if (v?.state === 'READY') return { state: 'connected', label: 'connected' };
-  if (v && (v.state === 'CONNECTING' || v.state === 'HANDSHAKING')) return { state: 'connecting', label: 'connecting…' };
+  if (v && (v.state === 'CONNECTING' || v.state === 'HANDSHAKING')) {
+    return v.retry ? { state: 'reconnecting', label: `reconnecting (attempt ${v.retry.attempt})…` } : { state: 'connecting', label: 'connecting…' };
+  }
   if (s.reconnectAt !== undefined && s.reconnectAt > now) {
     return { state: 'reconnecting', label: `reconnecting in ${Math.ceil((s.reconnectAt - now) / 1000)} s` };
   }
-  if (s.error) return { state: 'error', label: `error: ${s.error}` };
+  if (s.error) return { state: 'error', label: `error: ${clip(s.error, 60)}` };
   return { state: 'disconnected', label: 'disconnected' };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function liveLeases(status: AgentStatus | undefined): number {
@@ -64,22 +70,27 @@ export function trayMenu(model: TrayModel): TrayItem[] {
   if (!names.length) items.push({ type: 'item', label: 'No servers yet', enabled: false });
   for (const server of names) {
     const view = views.get(server);
+    // The agent's status says when it retries and why the last attempt failed; the model may override.
+    const reconnectAt = model.reconnectAt?.[server] ?? view?.retry?.at;
+    const error = model.errors?.[server] ?? view?.retry?.last ?? (view?.state === 'CLOSED' ? (view.hostKey ? `unknown host key ${view.hostKey.fingerprint}` : view.reason) : undefined);
     const s: TrayServer = {
       server,
       ...(view ? { view } : {}),
-      ...(model.reconnectAt?.[server] !== undefined ? { reconnectAt: model.reconnectAt[server] } : {}),
-      ...(model.errors?.[server] ? { error: model.errors[server] } : {}),
+      ...(reconnectAt !== undefined ? { reconnectAt } : {}),
+      ...(error ? { error } : {}),
     };
     const { state, label } = serverState(s, model.now);
     const leases = view?.leases.length ?? 0;
+    const sub: TrayItem[] = [
+      state === 'connected' || state === 'connecting' || (state === 'reconnecting' && view)
+        ? { type: 'item', label: state === 'reconnecting' ? 'Stop reconnecting' : 'Disconnect', enabled: true, action: { kind: 'disconnect', server } }
+        : { type: 'item', label: 'Connect', enabled: true, action: { kind: 'connect', server } },
+    ];
+    if (state === 'reconnecting' && error && view) sub.push({ type: 'item', label: `Last error: ${clip(error, 80)}`, enabled: false });
     items.push({
       type: 'submenu',
       label: `${server} — ${label}${leases ? ` (${leases} lease${leases > 1 ? 's' : ''})` : ''}`,
-      items: [
-        state === 'connected' || state === 'connecting'
-          ? { type: 'item', label: 'Disconnect', enabled: true, action: { kind: 'disconnect', server } }
-          : { type: 'item', label: 'Connect', enabled: true, action: { kind: 'connect', server } },
-      ],
+      items: sub,
     });
   }
   const leases = liveLeases(model.status);
@@ -93,6 +104,11 @@ export function trayMenu(model: TrayModel): TrayItem[] {
     { type: 'item', label: 'Quit Tether', enabled: true, action: { kind: 'quit' } },
   );
   return items;
+}
+
+/** True while a countdown is on screen: the tray redraws every second then. */
+export function hasCountdown(status: AgentStatus | undefined): boolean {
+  return (status?.servers ?? []).some((s) => s.retry?.at !== undefined);
 }
 
 /** Attention while an approval waits, "lending" while any lease lives, idle otherwise. */

@@ -7,8 +7,10 @@ import {
   OkResponse,
   RevokeRequest,
   RevokeResponse,
+  CredentialView,
   type ControlEvent,
 } from './control.js';
+import { ProviderName } from './encoding.js';
 
 /**
  * The tray app's one typed API: what the renderer may ask of the agent. The preload exposes it
@@ -43,6 +45,75 @@ export type AuditLine = z.infer<typeof AuditLine>;
 export const AuditTailResponse = z.object({ entries: z.array(AuditLine) });
 export type AuditTailResponse = z.infer<typeof AuditTailResponse>;
 
+/**
+ * Adding a credential from the UI: the secret crosses the bridge once, into the agent's vault
+ * (the keychain where one answers, else the encrypted file); no response, event, log or status
+ * ever carries it back.
+ */
+export const AddCredentialRequest = z
+  .object({
+    provider: ProviderName,
+    name: ProviderName.optional(),
+    baseUrl: z.string().url().max(2048).optional(),
+    secret: z.string().min(1).max(64 * 1024),
+    /** Servers allowed to use it; omitted = every server. */
+    servers: z.array(z.string().min(1).max(512)).max(64).optional(),
+  })
+  .strict();
+export type AddCredentialRequest = z.infer<typeof AddCredentialRequest>;
+export const CredentialNameRequest = z.object({ name: ProviderName }).strict();
+/** `servers: null` lends the credential to every server again. */
+export const CredentialServersRequest = z.object({ name: ProviderName, servers: z.array(z.string().min(1).max(512)).max(64).nullable() }).strict();
+export type CredentialServersRequest = z.infer<typeof CredentialServersRequest>;
+export const CredentialResponse = z.object({ credential: CredentialView });
+
+/** One lease, by id (`ls_…`): the agent sends `lease.revoke {leaseIds:[id]}` to its daemon. */
+export const RevokeLeaseRequest = z.object({ leaseId: z.string().regex(/^ls_[\w-]{1,64}$/) }).strict();
+export type RevokeLeaseRequest = z.infer<typeof RevokeLeaseRequest>;
+
+/** The app's preferences, kept by the agent in settings.json (non-secret). */
+export const AppSettings = z.object({
+  /** What a request gets when no rule matches: ask the person, or answer it without asking. */
+  approvalDefault: z.enum(['ask', 'allow', 'deny']).default('ask'),
+  approvalTimeoutS: z.number().int().min(5).max(600).default(60),
+  reconnectOnWake: z.boolean().default(true),
+  /** Heartbeat asked of daemons this laptop starts; a running daemon keeps its own. */
+  heartbeatS: z.number().int().min(1).max(60).default(1),
+  startAtLogin: z.boolean().default(false),
+});
+export type AppSettings = z.infer<typeof AppSettings>;
+export const SettingsPatch = z
+  .object({
+    approvalDefault: z.enum(['ask', 'allow', 'deny']),
+    approvalTimeoutS: z.number().int().min(5).max(600),
+    reconnectOnWake: z.boolean(),
+    heartbeatS: z.number().int().min(1).max(60),
+    startAtLogin: z.boolean(),
+  })
+  .partial()
+  .strict();
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+/** A server the agent can connect to: a Host of ~/.ssh/config or one added by hand. */
+export const ServerListing = z.object({
+  name: z.string(),
+  source: z.enum(['ssh-config', 'added']),
+  url: z.string(),
+  hostName: z.string().optional(),
+  user: z.string().optional(),
+  port: z.number().optional(),
+});
+export type ServerListing = z.infer<typeof ServerListing>;
+export const ServerListResponse = z.object({ servers: z.array(ServerListing) });
+export const AddServerRequest = z.object({ name: z.string().min(1).max(64), url: z.string().min(1).max(512) }).strict();
+export const ServerNameRequest = z.object({ name: z.string().min(1).max(64) }).strict();
+/**
+ * Trust on first use: the fingerprint the person saw in the prompt. The agent adds the key to
+ * known_hosts only if it is the one the server presented on the last refused attempt.
+ */
+export const TrustHostKeyRequest = z.object({ server: z.string().min(1).max(512), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }).strict();
+export type TrustHostKeyRequest = z.infer<typeof TrustHostKeyRequest>;
+
 /** Channel → request and response schemas. Adding a call means adding it here, nowhere else. */
 export const BridgeCalls = {
   status: { request: Empty, response: AgentStatus },
@@ -52,6 +123,16 @@ export const BridgeCalls = {
   connect: { request: ServerRequest, response: OkResponse },
   disconnect: { request: DisconnectRequest, response: OkResponse },
   audit: { request: AuditTailRequest, response: AuditTailResponse },
+  addCredential: { request: AddCredentialRequest, response: CredentialResponse },
+  removeCredential: { request: CredentialNameRequest, response: OkResponse },
+  credentialServers: { request: CredentialServersRequest, response: CredentialResponse },
+  revokeLease: { request: RevokeLeaseRequest, response: RevokeResponse },
+  settings: { request: Empty, response: AppSettings },
+  saveSettings: { request: SettingsPatch, response: AppSettings },
+  servers: { request: Empty, response: ServerListResponse },
+  addServer: { request: AddServerRequest, response: OkResponse },
+  removeServer: { request: ServerNameRequest, response: OkResponse },
+  trustHostKey: { request: TrustHostKeyRequest, response: OkResponse },
 } as const;
 
 export type BridgeChannel = keyof typeof BridgeCalls;

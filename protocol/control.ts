@@ -36,6 +36,10 @@ export const ServerView = z.object({
   allowed: z.array(z.string()),
   leases: z.array(LeaseView),
   activeStreams: z.number(),
+  /** Set while the agent is retrying a lost link: when the next attempt starts, and why the last failed. */
+  retry: z.object({ attempt: z.number(), at: z.number().optional(), last: z.string().optional() }).optional(),
+  /** The last attempt met a host key no known_hosts line vouches for (trust-on-first-use offers it). */
+  hostKey: z.object({ fingerprint: z.string(), keyType: z.string(), host: z.string(), port: z.number() }).optional(),
 });
 export type ServerView = z.infer<typeof ServerView>;
 
@@ -45,6 +49,8 @@ export const CredentialView = z.object({
   baseUrl: z.string().optional(),
   store: z.string(),
   addedAt: z.string().optional(),
+  /** Servers allowed to use it; absent = every server. */
+  servers: z.array(z.string()).optional(),
 });
 export type CredentialView = z.infer<typeof CredentialView>;
 

@@ -159,6 +159,13 @@ export class AgentLink implements StreamHost {
     return this.streams.size;
   }
 
+  /** Requests in flight per lease, for `tether status`. */
+  streamsByLease(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of this.streams.values()) out.set(s.leaseId, (out.get(s.leaseId) ?? 0) + 1);
+    return out;
+  }
+
   send(message: Message): void {
     if (this.state !== 'READY' || this.ws.readyState !== this.ws.OPEN) return;
     this.lastSentAt = Date.now();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DisplayName, ProviderName, formatPairCode, type ProcessInfo } from '../protocol/index.js';
 import { LeaseRequestError, type AgentLink } from './agent-link.js';
+import { grantLease } from './lease-grant.js';
 import type { DaemonView } from './daemon-view.js';
 import { identifyPeer, type PeerIdentity } from './peer-process.js';
 import { sendJson } from './proxy.js';
@@ -97,33 +98,23 @@ export class ControlApi {
       throw new ControlError('unknown-provider', `${link.name} does not lend "${provider.data}" (it offers: ${names}): add it on the laptop with \`tether creds add\``);
     }
     const process: ProcessInfo = peer.process ?? { pid: 0, uid: peer.uid, cmdline: [], parents: [] };
-    let grant;
+    let lease;
     try {
-      grant = await link.requestLease(offered.name, purpose as (typeof PURPOSES)[number], process, this.view.requestTimeoutMs);
+      lease = await grantLease(this.view, link, offered, purpose as (typeof PURPOSES)[number], process);
     } catch (err) {
       if (err instanceof LeaseRequestError) throw controlErrorOf(err, link.name);
       throw err;
     }
-    if (!link.isOpen) throw new ControlError('no-laptop', `${link.name} disconnected while granting: reconnect it and try again`);
-    const ttl = Math.min(grant.ttlMs, this.view.maxLeaseTtlMs);
-    const lease = this.view.leases.add({
-      leaseId: grant.leaseId,
-      linkId: link.id,
-      laptop: link.name,
-      name: offered.name,
-      provider: offered.provider,
-      scope: grant.scope,
-      expiresAt: Date.now() + ttl,
-      pid: process.pid,
-    });
     if (res.destroyed || req.socket.destroyed) {
       // Nobody is left to receive the token: don't leave it live.
       this.view.leases.release(lease.token);
       return;
     }
+    // `tether exec` asks for a handle: a key its child keeps across reconnects (exec-handles.ts).
+    const handle = body.handle === true ? this.view.handles.create(lease, link, process) : undefined;
     const proxyUrl = this.view.proxyUrl;
     sendJson(res, 200, {
-      token: lease.token,
+      token: handle?.token ?? lease.token,
       leaseId: lease.leaseId,
       name: lease.name,
       provider: lease.provider,
@@ -141,7 +132,12 @@ export class ControlApi {
     const noLaptop = () => new ControlError('no-laptop', 'no laptop is connected to this server: connect one with `tether agent --connect …` or the tray app');
     if (as !== undefined) {
       const named = links.filter((l) => l.name === as);
-      if (named[0]) return named[named.length - 1] ?? named[0];
+      // Two laptops under one name (both default to their host name) must not be guessed between.
+      if (named.length > 1) {
+        const ids = named.map((l) => l.info.agentId).join(', ');
+        throw new ControlError('ambiguous-laptop', `several laptops are named "${as}" (${ids}): give one another name with \`tether agent --name\``);
+      }
+      if (named[0]) return named[0];
       if (links.length === 0) throw noLaptop();
       throw new ControlError('unknown-laptop', `no laptop named "${as}" is connected (connected: ${names}): fix --as or TETHER_AS`);
     }
@@ -152,7 +148,7 @@ export class ControlApi {
 
   private release(body: Record<string, unknown>): { released: boolean } {
     if (typeof body.token !== 'string' || body.token.length > 200) throw new ControlError('bad-request', 'release needs {"token": "tth_…"}');
-    return { released: this.view.leases.release(body.token) };
+    return { released: this.view.handles.release(body.token) || this.view.leases.release(body.token) };
   }
 
   private status(): object {
@@ -167,7 +163,7 @@ export class ControlApi {
         name: l.name,
         agentId: l.info.agentId,
         connectedAt: l.connectedAt.toISOString(),
-        providers: l.providers.map((p) => ({ name: p.name, provider: p.provider })),
+        providers: l.providers.map((p) => ({ name: p.name, provider: p.provider, active: activeRequests(l, leases, p.name) })),
         leases: leases.filter((lease) => lease.linkId === l.id).length,
       })),
       // Never the token: status output ends up in terminals, logs and bug reports.
@@ -190,6 +186,7 @@ export class ControlApi {
       fingerprint: this.view.fingerprint,
       serverId: this.view.serverId,
       socket: this.view.socketPath,
+      ...(this.view.listenUrl ? { listen: this.view.listenUrl, tlsFingerprint: this.view.tlsFingerprint } : {}),
       expiresAt: new Date(issued.expiresAt).toISOString(),
     };
   }
@@ -228,4 +225,10 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ControlError('bad-request', 'request body must be a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+/** Requests in flight through one laptop for one credential name: the per-provider concurrency. */
+function activeRequests(link: AgentLink, leases: readonly { leaseId: string; name: string }[], name: string): number {
+  const byLease = link.streamsByLease();
+  return leases.filter((lease) => lease.name === name).reduce((n, lease) => n + (byLease.get(lease.leaseId) ?? 0), 0);
 }

@@ -1,4 +1,5 @@
 import type { AgentLink } from './agent-link.js';
+import type { ExecHandles } from './exec-handles.js';
 import type { LeaseTable } from './lease-table.js';
 import type { PairCodes } from './pair-codes.js';
 
@@ -7,11 +8,16 @@ export interface DaemonView {
   readonly serverId: string;
   readonly fingerprint: string;
   readonly socketPath: string;
+  /** With `serve --listen`: the wss:// URL and its certificate's fingerprint. */
+  readonly listenUrl?: string | undefined;
+  readonly tlsFingerprint?: string | undefined;
   readonly proxyUrl: string;
   readonly uid: number;
   readonly maxLeaseTtlMs: number;
   readonly requestTimeoutMs: number;
   readonly leases: LeaseTable;
+  /** `tether exec`'s stable keys, re-bound to a new lease after a reconnect. */
+  readonly handles: ExecHandles;
   readonly pairCodes: PairCodes;
   links(): AgentLink[];
   findLink(linkId: string): AgentLink | undefined;

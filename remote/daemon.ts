@@ -22,6 +22,8 @@ import { PairCodes } from './pair-codes.js';
 import { ensurePrivateDir, remotePaths, writeFileAtomic } from './paths.js';
 import { PenaltyBox, type PenaltyOptions } from './penalty.js';
 import { createProxyServer } from './proxy.js';
+import { ExecHandles } from './exec-handles.js';
+import { loadOrCreateTlsIdentity } from './tls-identity.js';
 import { TETHER_VERSION } from './version.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   handshakeTimeoutMs?: number;
   pairCodeTtlMs?: number;
   penalty?: PenaltyOptions;
+  /** `serve --listen HOST:PORT`: also accept laptops over wss:// (self-signed, pinned at pairing). */
+  listen?: { host: string; port: number };
 }
 
 /** What the daemon reports, for tests and the CLI's log lines. */
@@ -55,6 +59,9 @@ export interface DaemonState {
   socket: string;
   proxyUrl: string;
   startedAt: string;
+  /** With --listen: the wss:// URL and the certificate's fingerprint (both public). */
+  listen?: string;
+  tlsFingerprint?: string;
 }
 
 export interface Daemon {
@@ -62,6 +69,7 @@ export interface Daemon {
   readonly fingerprint: string;
   readonly socketPath: string;
   readonly proxyUrl: string;
+  readonly listenUrl: string | undefined;
   readonly events: EventEmitter<DaemonEvents>;
   readonly leases: LeaseTable;
   links(): AgentLink[];
@@ -110,7 +118,9 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     events.emit('link', link);
   };
 
+  const tls = opts.listen ? { ...opts.listen, identity: loadOrCreateTlsIdentity(paths.daemonDir) } : undefined;
   const endpoint = new LinkEndpoint({
+    ...(tls ? { tls } : {}),
     socketPath,
     ctx,
     penalty: new PenaltyBox(opts.penalty),
@@ -120,6 +130,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
 
   let proxyUrl = '';
+  const handles = new ExecHandles({ leases, maxLeaseTtlMs, requestTimeoutMs, links: () => [...links.values()], findLink: (id) => links.get(id) });
   const view: DaemonView = {
     serverId,
     fingerprint: identity.fingerprint,
@@ -127,10 +138,15 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     get proxyUrl() {
       return proxyUrl;
     },
+    get listenUrl() {
+      return endpoint.url;
+    },
+    tlsFingerprint: tls?.identity.fingerprint,
     uid: process.getuid?.() ?? 0,
     maxLeaseTtlMs,
     requestTimeoutMs,
     leases,
+    handles,
     pairCodes,
     links: () => [...links.values()],
     findLink: (id) => links.get(id),
@@ -145,7 +161,16 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     throw err;
   }
 
-  const state: DaemonState = { pid: process.pid, version: TETHER_VERSION, serverId, socket: socketPath, proxyUrl, startedAt: new Date().toISOString() };
+  const listenUrl = endpoint.url;
+  const state: DaemonState = {
+    pid: process.pid,
+    version: TETHER_VERSION,
+    serverId,
+    socket: socketPath,
+    proxyUrl,
+    startedAt: new Date().toISOString(),
+    ...(listenUrl && tls ? { listen: listenUrl, tlsFingerprint: tls.identity.fingerprint } : {}),
+  };
   writeFileAtomic(paths.daemonJson, JSON.stringify(state, null, 2) + '\n', 0o600);
 
   let closing: Promise<void> | undefined;
@@ -166,6 +191,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     fingerprint: identity.fingerprint,
     socketPath,
     proxyUrl,
+    listenUrl,
     events,
     leases,
     links: () => [...links.values()],

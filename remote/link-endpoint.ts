@@ -1,11 +1,20 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, type ErrorCode } from '../protocol/index.js';
 import type { AcceptedAgent, HandshakeContext } from './handshake.js';
 import { HandshakeSession } from './handshake-session.js';
 import { UNIX_SOURCE, type PenaltyBox } from './penalty.js';
+import type { TlsIdentity } from './tls-identity.js';
+
+/** `serve --listen HOST:PORT`: laptops also come in over wss:// with this certificate. */
+export interface TlsListen {
+  host: string;
+  port: number;
+  identity: TlsIdentity;
+}
 
 export interface LinkEndpointOptions {
   socketPath: string;
@@ -14,30 +23,51 @@ export interface LinkEndpointOptions {
   handshakeTimeoutMs: number;
   onLink: (ws: WebSocket, agent: AcceptedAgent) => void;
   onRefused?: (code: ErrorCode) => void;
+  tls?: TlsListen;
 }
 
-/** The laptops' way in: a WebSocket server on a Unix socket (0600, in a 0700 folder). */
+/**
+ * The laptops' way in: a WebSocket server on a Unix socket (0600, in a 0700 folder), and with
+ * `tls` also on a TCP port (wss://), where the peer's address is the penalty source.
+ */
 export class LinkEndpoint {
-  private readonly server = http.createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('tether: this socket speaks WebSocket only\n');
-  });
-  private readonly wss: WebSocketServer;
+  private readonly server = http.createServer(refuseHttp);
+  private readonly tlsServer: https.Server | undefined;
+  private readonly sockets: WebSocketServer[] = [];
 
   constructor(private readonly opts: LinkEndpointOptions) {
-    this.wss = new WebSocketServer({ server: this.server, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-    this.wss.on('connection', (ws, req) => {
+    this.attach(this.server);
+    if (opts.tls) {
+      this.tlsServer = https.createServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key }, refuseHttp);
+      // Failed TLS handshakes (scanners, a laptop refusing our certificate) need no answer.
+      this.tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
+      this.attach(this.tlsServer);
+    }
+  }
+
+  /** The wss:// URL laptops connect to, once listening with `tls`. */
+  get url(): string | undefined {
+    const address = this.tlsServer?.address();
+    if (!address || typeof address === 'string') return undefined;
+    return `wss://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  private attach(server: http.Server | https.Server): void {
+    const wss = new WebSocketServer({ server, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    wss.on('connection', (ws, req) => {
       new HandshakeSession(ws, {
-        ctx: opts.ctx,
-        penalty: opts.penalty,
+        ctx: this.opts.ctx,
+        penalty: this.opts.penalty,
         source: req.socket.remoteAddress ?? UNIX_SOURCE,
-        timeoutMs: opts.handshakeTimeoutMs,
-        onReady: opts.onLink,
-        onRefused: opts.onRefused,
+        timeoutMs: this.opts.handshakeTimeoutMs,
+        onReady: this.opts.onLink,
+        onRefused: this.opts.onRefused,
       }).start();
     });
-    this.wss.on('error', () => {
+    wss.on('error', () => {
       // Listening errors surface through listen(); nothing else reaches here.
     });
+    this.sockets.push(wss);
   }
 
   async listen(): Promise<void> {
@@ -50,15 +80,39 @@ export class LinkEndpoint {
       });
     });
     fs.chmodSync(this.opts.socketPath, 0o600);
+    const { tls } = this.opts;
+    const tlsServer = this.tlsServer;
+    if (!tls || !tlsServer) return;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tlsServer.once('error', reject);
+        tlsServer.listen(tls.port, tls.host, () => {
+          tlsServer.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await this.close();
+      throw new Error(`cannot listen on ${tls.host}:${tls.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {
-    for (const ws of this.wss.clients) ws.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const wss of this.sockets) {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+    for (const server of [this.server, this.tlsServer]) {
+      if (!server?.listening) continue;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
     fs.rmSync(this.opts.socketPath, { force: true });
   }
+}
+
+function refuseHttp(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(426, { 'content-type': 'text/plain' }).end('tether: this endpoint speaks WebSocket only\n');
 }
 
 /** A socket file nobody answers on is left over from a crash; a live one belongs to another daemon. */

@@ -2,7 +2,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ProviderName, RelayOpen, providerErrorBody, providerSpec, type ErrorKind, type ErrorShape } from '../protocol/index.js';
 import type { ControlApi } from './control-api.js';
 import type { DaemonView } from './daemon-view.js';
+import type { ExecHandle } from './exec-handles.js';
 import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
+import type { Lease } from './lease-table.js';
 
 const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d{1,5})?$/i;
 const RELAY_METHODS = new Set<string>(RelayOpen.shape.method.options);
@@ -60,25 +62,19 @@ function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerRespons
     return;
   }
   const token = leaseTokenFrom(req.headers);
+  const handle = token === undefined ? undefined : view.handles.get(token);
+  if (handle) {
+    proxyThroughHandle(view, handle, name, rest, req, res);
+    return;
+  }
   const found = token === undefined ? undefined : view.leases.lookup(token);
   if (found?.state === 'live') {
-    const lease = found.lease;
-    const shape = shapeFor(view, name, lease.provider);
-    if (lease.name !== name) {
-      sendProviderError(res, shape, 401, 'authentication', `this lease is for /${lease.name}, not /${name}: run \`tether token ${name}\``);
-      return;
-    }
-    const link = view.findLink(lease.linkId);
-    if (!link?.isOpen) {
-      sendProviderError(res, shape, 401, 'authentication', 'laptop disconnected');
-      return;
-    }
-    const method = (req.method ?? 'GET').toUpperCase();
-    if (!RELAY_METHODS.has(method)) {
-      sendProviderError(res, shape, 405, 'bad-request', `method ${method.slice(0, 16)} is not relayed`);
-      return;
-    }
-    link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
+    relayLease(view, found.lease, name, rest, req, res);
+    return;
+  }
+  const releasedWhy = token === undefined ? undefined : view.handles.releasedWhy(token);
+  if (releasedWhy) {
+    sendProviderError(res, shapeFor(view, name), 401, 'authentication', releasedWhy);
     return;
   }
   if (found?.state === 'ended') {
@@ -92,4 +88,39 @@ function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerRespons
   }
   const why = found ? found.why : `no lease token in the request: run \`tether token ${name}\` and send it as the API key`;
   sendProviderError(res, shapeFor(view, name), 401, 'authentication', why);
+}
+
+function relayLease(view: DaemonView, lease: Lease, name: string, rest: string, req: IncomingMessage, res: ServerResponse): void {
+  const shape = shapeFor(view, name, lease.provider);
+  if (lease.name !== name) {
+    sendProviderError(res, shape, 401, 'authentication', `this lease is for /${lease.name}, not /${name}: run \`tether token ${name}\``);
+    return;
+  }
+  const link = view.findLink(lease.linkId);
+  if (!link?.isOpen) {
+    sendProviderError(res, shape, 401, 'authentication', 'laptop disconnected');
+    return;
+  }
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (!RELAY_METHODS.has(method)) {
+    sendProviderError(res, shape, 405, 'bad-request', `method ${method.slice(0, 16)} is not relayed`);
+    return;
+  }
+  link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
+}
+
+/** A `tether exec` child's key: relayed under the exec's current lease, or refused at once saying why. */
+function proxyThroughHandle(view: DaemonView, handle: ExecHandle, name: string, rest: string, req: IncomingMessage, res: ServerResponse): void {
+  const shape = shapeFor(view, name, handle.provider);
+  view.handles.leaseFor(handle).then(
+    (answer) => {
+      if (res.destroyed) return;
+      if (answer.ok) relayLease(view, answer.lease, name, rest, req, res);
+      else sendProviderError(res, shape, answer.status, answer.kind, answer.why);
+    },
+    () => {
+      if (!res.headersSent) sendProviderError(res, shape, 500, 'upstream', 'the tether daemon failed to answer: see its log');
+      else res.destroy();
+    },
+  );
 }

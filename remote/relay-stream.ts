@@ -51,6 +51,10 @@ export class RelayStream {
     private readonly errorShape: ErrorShape,
   ) {}
 
+  get leaseId(): string {
+    return this.open.leaseId;
+  }
+
   start(): void {
     this.host.send({ t: 'relay.open', sid: this.sid, ...this.open });
     this.req.on('data', (chunk: Buffer) => this.pushBody(chunk));

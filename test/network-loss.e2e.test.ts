@@ -1,15 +1,19 @@
 // Silent network loss on an SSH link: a relay in front of sshd stops every byte without
 // closing anything. Leases must die within 3.5 s; the agent retries with backoff (shown in
-// `tether status`) and the link is back within 1 s of the network returning.
+// `tether status`) and the link is back within 1 s of the network returning. A tool started
+// with `tether exec` keeps running across the gap: its requests fail fast ("laptop away")
+// while the laptop is gone and work again, same process, once it is back.
 import { join } from 'node:path';
+import { ExecChild } from './support/exec-child.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetSwitch } from './support/net-switch.js';
 import { sshdAvailable } from './support/sshd.js';
 import { SshWorld } from './support/ssh-world.js';
-import { waitFor } from './support/tether-process.js';
+import { ROOT, waitFor } from './support/tether-process.js';
 
 let w: SshWorld;
 let net: NetSwitch;
+let child: ExecChild | undefined;
 
 interface ControlStatus {
   laptops: { name: string; providers: unknown[] }[];
@@ -34,6 +38,7 @@ describe.skipIf(!sshdAvailable)('network loss on an SSH link', () => {
 
   afterAll(async () => {
     if (!w) return;
+    child?.process.kill('SIGKILL');
     net.restore();
     await w.world.agent?.stop();
     w.stopServerDaemon();
@@ -49,6 +54,8 @@ describe.skipIf(!sshdAvailable)('network loss on an SSH link', () => {
     await w.world.waitForLaptops(1);
     const token = (await w.world.token('openai')).stdout.trim();
     expect((await w.world.proxy('/openai/v1/chat/completions', token)).status).toBe(200);
+    child = new ExecChild(w.world.serverHome, ['--provider', 'openai'], join(ROOT, 'test/clients/exec-probe.mjs'));
+    expect(await child.ask()).toMatchObject({ status: 200 });
 
     net.cut();
     const cutAt = performance.now();
@@ -75,6 +82,14 @@ describe.skipIf(!sshdAvailable)('network loss on an SSH link', () => {
     expect(status.reason).toMatch(/went silent/);
     expect(await laptops()).toBe(0);
 
+    // The exec's child is still running; while the laptop is away its requests fail at once.
+    const away = await child!.ask();
+    console.log(`laptop away → the exec child's request answered ${away.status} in ${away.ms} ms`);
+    expect(away.status).toBe(503);
+    expect(away.message).toMatch(/laptop away/);
+    expect(away.ms).toBeLessThan(2000);
+    const seen = w.world.mock.requests.length;
+
     net.restore();
     const restoredAt = performance.now();
     await waitFor(async () => ((await laptops()) === 1 ? true : undefined), 'laptop back', 10_000, 10);
@@ -87,5 +102,16 @@ describe.skipIf(!sshdAvailable)('network loss on an SSH link', () => {
     const fresh = await w.world.token('openai');
     expect(fresh.code, fresh.stderr).toBe(0);
     expect((await w.world.proxy('/openai/v1/chat/completions', fresh.stdout.trim())).status).toBe(200);
+
+    // The same child, never restarted, works again (a new lease, through the laptop's policy).
+    expect(w.world.mock.requests.length).toBe(seen + 1);
+    expect(await child!.ask()).toMatchObject({ status: 200 });
+    expect(w.world.mock.requests.at(-1)?.headers.authorization).toBe(`Bearer ${w.world.keys.openai}`);
+    const pid = child!.process.pid;
+    const withExec = (await w.world.daemonStatus())?.leases.filter((l) => (l as { pid?: number }).pid === pid) ?? [];
+    expect(withExec).toHaveLength(1);
+    expect(await child!.end()).toBe(0);
+    const after = (await w.world.daemonStatus())?.leases.filter((l) => (l as { pid?: number }).pid === pid) ?? [];
+    expect(after).toHaveLength(0);
   });
 });

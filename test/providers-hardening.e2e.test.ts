@@ -1,11 +1,13 @@
-// The relay under real traffic: huge request bodies stream with bounded memory, upstream
-// errors reach the client in the provider's own shape, 429 + retry-after passes through.
+// The relay under real traffic: huge request bodies stream through, held back (bounded memory)
+// when the provider does not read; upstream errors reach the client in the provider's own
+// shape; 429 + retry-after passes through.
 // (A client that goes away cancels the upstream request: test/relay.e2e.test.ts.)
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { request, type ClientRequest } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/tether-process.js';
 import { World } from './support/world.js';
 
 let world: World;
@@ -22,65 +24,74 @@ afterAll(async () => {
   await world.dispose();
 });
 
-/** Resident and peak resident memory of a process, MiB. */
-function memory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
 const MIB = 1024 * 1024;
 
-/** A JSON body of `bytes` bytes, generated as it is sent: the test holds none of it. */
-function bigBody(bytes: number): Readable {
-  const head = Buffer.from('{"model":"mock-1","messages":[{"role":"user","content":"');
-  const tail = Buffer.from('"}]}');
-  const filler = Buffer.alloc(64 * 1024, 'a');
-  let left = bytes - head.length - tail.length;
-  let started = false;
-  return new Readable({
-    read() {
-      if (!started) {
-        started = true;
-        this.push(head);
-      } else if (left > 0) {
-        const n = Math.min(left, filler.length);
-        left -= n;
-        this.push(filler.subarray(0, n));
-      } else {
-        this.push(tail);
-        this.push(null);
-      }
-    },
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+const CHUNK = Buffer.alloc(64 * 1024, 'a');
+
+/** Writes `chunk`; false when the request stayed backed up for `patienceMs` (nobody is reading). */
+async function write(req: ClientRequest, chunk: Buffer, patienceMs = 1000): Promise<boolean> {
+  if (req.write(chunk)) return true;
+  return Promise.race([once(req, 'drain').then(() => true), delay(patienceMs).then(() => false)]);
+}
+
+function upload(path: string): { req: ClientRequest; answer: Promise<number> } {
+  const req = request(`${world.state.proxyUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
   });
+  const answer = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+  return { req, answer };
 }
 
 describe('relay hardening', () => {
-  it('streams a 32 MB request body without holding it: the provider gets every byte, memory stays bounded', async () => {
+  it('streams a 32 MB request body: the provider reads it while it is still being sent, and gets every byte', async () => {
     const size = 32 * MIB;
-    const pids = [world.daemon.pid, world.agent!.pid];
-    const before = pids.map(memory);
-    const before0 = world.mock.requests.length;
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${world.state.proxyUrl}/openai/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      pipeline(bigBody(size), req).catch(reject);
-    });
-    expect(status).toBe(200);
-    const seen = world.mock.requests[before0]!;
+    const before = world.mock.requests.length;
+    const { req, answer } = upload('/openai/v1/chat/completions');
+    const head = Buffer.from('{"model":"mock-1","messages":[{"role":"user","content":"');
+    const tail = Buffer.from('"}]}');
+    let sent = 0;
+    const send = async (chunk: Buffer) => {
+      expect(await write(req, chunk, 10_000)).toBe(true);
+      sent += chunk.length;
+    };
+    await send(head);
+    while (sent < size / 2) await send(CHUNK);
+    // Half sent, the request still open: most of it has already reached the provider.
+    await waitFor(() => ((world.mock.requests[before]?.bodyBytes ?? 0) >= size / 4 ? true : undefined), 'the provider to receive the first half');
+    while (sent + CHUNK.length + tail.length <= size) await send(CHUNK);
+    await send(Buffer.alloc(size - sent - tail.length, 'a'));
+    req.end(tail);
+    expect(await answer).toBe(200);
+    const seen = world.mock.requests[before]!;
     expect(seen.bodyBytes).toBe(size);
-    expect(seen.headers['transfer-encoding']).toBe('chunked'); // streamed on, not gathered to learn a length
-    const after = pids.map(memory);
-    for (const [i, name] of ['daemon', 'agent'].entries()) {
-      // Peak resident memory grew by well under the body's size: it was never held whole.
-      expect(after[i]!.peak - before[i]!.rss, name).toBeLessThan(size / MIB / 2);
+    expect(seen.headers['transfer-encoding']).toBe('chunked'); // passed on as it came, not gathered to learn a length
+  });
+
+  it('holds a bounded amount of an upload the provider does not read: the client is held back instead', async () => {
+    const pids = [world.daemon.pid, world.agent!.pid];
+    const before = pids.map(rssMiB);
+    const { req, answer } = upload('/openai/v1/stall-upload');
+    answer.catch(() => {}); // we hang up on it below
+    let accepted = 0;
+    try {
+      while (accepted < 96 * MIB && (await write(req, CHUNK))) accepted += CHUNK.length;
+      const during = pids.map(rssMiB);
+      // What got through sits in the relay windows (256 KiB a direction) and the kernel's
+      // socket buffers on the two TCP hops (several MiB each on loopback), not in our processes.
+      expect(accepted).toBeLessThan(48 * MIB);
+      for (const [i, name] of ['daemon', 'agent'].entries()) expect(during[i]! - before[i]!, name).toBeLessThan(32);
+    } finally {
+      req.destroy();
     }
   });
 
@@ -95,6 +106,27 @@ describe('relay hardening', () => {
     const res = await world.proxy('/openai/v1/chat/completions', token, { body: { model: 'mock-status-503', messages: [] } });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: 'server_error' } });
+  });
+});
+
+describe('per-provider concurrency', () => {
+  it('`tether status` shows how many requests are in flight for each credential', async () => {
+    const providers = () => world.server(['status', '--json']).then((r) => (JSON.parse(r.stdout) as { laptops: { providers: { name: string; active?: number }[] }[] }).laptops[0]!.providers);
+    const active = async (name: string) => (await providers()).find((p) => p.name === name)?.active ?? 0;
+    // Earlier tests may leave a request held open (a hung-up upload the provider never read).
+    const base = await active('openai');
+    const hanging = [0, 1].map(() => {
+      const { req, answer } = upload('/openai/v1/chat/completions');
+      answer.catch(() => {});
+      req.end(JSON.stringify({ model: 'mock-hang', stream: true, messages: [] }));
+      return req;
+    });
+    await waitFor(async () => ((await active('openai')) === base + 2 ? true : undefined), 'two more requests in flight');
+    expect(await active('anthropic')).toBe(0);
+    const text = await world.server(['status']);
+    expect(text.stdout).toContain(`openai [${base + 2} in flight]`);
+    for (const req of hanging) req.destroy();
+    await waitFor(async () => ((await active('openai')) === base ? true : undefined), 'the two to finish');
   });
 });
 

@@ -3,15 +3,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { ExitCode } from '../remote/cli/exit-codes.js';
 import { agentPaths } from '../agent/paths.js';
+import type { TetherBridge } from '../protocol/bridge.js';
 import { ControlClient } from '../agent/control/client.js';
 import { World } from './support/world.js';
-import { ROOT, SERVER_BIN } from './support/tether-process.js';
+import { SshWorld } from './support/ssh-world.js';
+import { sshdAvailable } from './support/sshd.js';
+import { scanForSecrets } from './support/secret-scan.js';
+import { ROOT, SERVER_BIN, waitFor } from './support/tether-process.js';
 import { attachBridge, launchChromium, serveRenderer, UI_ORIGIN } from './support/ui-bridge.js';
 
 // `npm run screenshots` refreshes the committed ones in docs/; a plain test run writes to dist/.
@@ -169,5 +173,216 @@ describe('servers, credentials and activity pages', () => {
     await world.waitForLaptops(1);
     expect((await world.proxy('/openai/v1/chat/completions', token)).status).toBe(401);
     expect(refused).toEqual([]);
+  });
+});
+
+describe('credentials, settings and per-lease revoke', () => {
+  it('adds a credential through a password field: stored in the vault, listed, never in the DOM or any other file; allow-list and remove', async () => {
+    world = await World.start({ approve: 'allow' });
+    const secret = world.keys.openai; // the mock answers 401 to any other key: proof the stored key is the typed one
+    const { page } = await openUi(world, 'credentials');
+    const form = page.getByRole('form', { name: 'Add a credential' });
+    await form.getByLabel('Provider').selectOption('openai');
+    await form.getByLabel('Name').fill('work');
+    await form.getByLabel('Endpoint').fill(world.mock.url);
+    await form.getByLabel('API key').fill(secret);
+    await form.getByRole('button', { name: 'Add credential' }).click();
+    await page.getByRole('status').getByText(/Added work \((file|keychain) store\)/).waitFor();
+    await page.locator('tr[data-credential="work"]').waitFor();
+
+    const listed = await world.laptop(['creds', 'list', '--json']);
+    expect(JSON.parse(listed.stdout).map((c: { name: string }) => c.name)).toContain('work');
+    expect(await form.getByLabel('API key').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.evaluate((s) => document.documentElement.outerHTML.includes(s) || Array.from(document.querySelectorAll('input')).some((i) => i.value.includes(s)), secret)).toBe(false);
+
+    // Lent at once, with the key that was typed.
+    const lease = await world.token('work');
+    expect(lease.code, lease.stderr).toBe(ExitCode.ok);
+    expect((await world.proxy('/work/v1/chat/completions', lease.stdout.trim())).status).toBe(200);
+
+    // Allow-list: limited to another server, this one is not offered it; "every server" again, it is.
+    const limited = await page.evaluate(() => (window as unknown as { tether: TetherBridge }).tether.call('credentialServers', { name: 'work', servers: ['other-box'] }));
+    expect(limited.ok).toBe(true);
+    await page.locator('tr[data-credential="work"]').getByText('other-box').waitFor();
+    expect((await world.token('work')).code).toBe(ExitCode.unknownProvider);
+    expect((await world.token('openai')).code).toBe(ExitCode.ok);
+    await page.getByRole('button', { name: 'Choose servers for work' }).click();
+    await page.getByRole('checkbox', { name: 'other-box' }).uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr[data-credential="work"]').getByText('every server').waitFor();
+    await waitFor(async () => ((await world!.token('work')).code === ExitCode.ok ? true : undefined), 'work lent again', 5000, 100);
+
+    await page.getByRole('button', { name: 'Remove work' }).click();
+    await expect.poll(() => page.locator('tr[data-credential="work"]').count()).toBe(0);
+    const after = await world.laptop(['creds', 'list', '--json']);
+    expect(JSON.parse(after.stdout).map((c: { name: string }) => c.name)).not.toContain('work');
+
+    // The secret crossed the bridge once: no file under the laptop home (the vault is encrypted),
+    // no log, no audit line, nothing on the server holds it.
+    await world.stop();
+    expect(scanForSecrets([world.laptopHome, world.logs, world.serverHome], [secret])).toEqual([]);
+  });
+
+  it('Settings persist through the bridge and apply at once; Revoke ends one lease, not the others', async () => {
+    world = await World.start({ approve: 'allow' });
+    const a = await world.token('openai');
+    const b = await world.token('anthropic');
+    expect([a.code, b.code]).toEqual([ExitCode.ok, ExitCode.ok]);
+    const { page } = await openUi(world, 'activity');
+    const leases = page.getByRole('list', { name: 'live leases' });
+    await leases.getByText('anthropic').waitFor();
+    await page.getByRole('button', { name: /^Revoke openai lease on unix:/ }).click();
+    await expect.poll(() => leases.getByRole('listitem').count()).toBe(1);
+    expect((await world.proxy('/openai/v1/chat/completions', a.stdout.trim())).status).toBe(401);
+    expect((await world.proxy('/anthropic/v1/messages', b.stdout.trim(), { headerName: 'x-api-key', body: { model: 'mock-1', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
+    await page.getByLabel('Show').selectOption('revoke');
+    await page.getByRole('cell', { name: 'revoke', exact: true }).first().waitFor();
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('radio', { name: 'Deny without asking' }).check();
+    await page.getByRole('status').getByText('Saved.').waitFor();
+    expect((await world.token('openai')).code).toBe(ExitCode.denied);
+    await page.getByRole('checkbox', { name: /Start Tether when I log in/ }).check();
+    await expect.poll(() => JSON.parse(readFileSync(join(world!.laptopHome, 'settings.json'), 'utf8')).startAtLogin).toBe(true);
+    await page.reload();
+    await expect.poll(() => page.getByRole('radio', { name: 'Deny without asking' }).isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: /Start Tether when I log in/ }).isChecked()).toBe(true);
+    await shoot(page, 'settings');
+  });
+});
+
+describe.skipIf(!sshdAvailable)('servers from ~/.ssh/config, trust on first use', () => {
+  let w: SshWorld | undefined;
+  let stopFreshDaemon: (() => void) | undefined;
+  afterEach(async () => {
+    try {
+      stopFreshDaemon?.();
+    } catch {
+      // never started
+    }
+    stopFreshDaemon = undefined;
+    await w?.world.daemon?.stop();
+    await w?.dispose();
+    w = undefined;
+  });
+
+  it('lists the Host aliases; an unknown host key is shown with its fingerprint and trusted only from the prompt', async () => {
+    w = await SshWorld.create();
+    const sshd = await w.sshd('sshd-tofu');
+    // fresh-box's daemon gets a home of its own; the headless agent needs one server to start with.
+    const freshHome = join(w.world.root, 'server-fresh');
+    w.writeConfig([{ alias: 'fresh-box', sshd, serverHome: false, extra: [`SetEnv TETHER_HOME=${freshHome}`] }]);
+    const state = await w.world.startDaemon();
+    const agent = w.startAgent(['--connect', `unix:${state.socket}`, '--pair', await w.world.pairCode()]);
+    await w.world.waitForLaptops(1);
+    stopFreshDaemon = () => {
+      const pid = (JSON.parse(readFileSync(join(freshHome, 'run/daemon.json'), 'utf8')) as { pid: number }).pid;
+      process.kill(pid, 'SIGTERM');
+    };
+    const { page } = await openUi(w.world, 'servers');
+    const card = page.locator('li.card[data-server="fresh-box"]');
+    await card.getByText('~/.ssh/config').waitFor();
+
+    await card.getByRole('button', { name: 'Connect fresh-box' }).click();
+    const prompt = card.getByRole('group', { name: /Unknown host key for 127\.0\.0\.1/ });
+    await prompt.waitFor({ timeout: 15_000 });
+    expect(await prompt.getByTestId('host-fingerprint').textContent()).toContain(sshd.fingerprint);
+    // Nothing was written before the person said so.
+    expect(() => readFileSync(join(w!.sshDir, 'known_hosts'), 'utf8')).toThrow();
+    await prompt.getByRole('button', { name: 'Trust this key and connect fresh-box' }).click();
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('connected');
+    expect(readFileSync(join(w.sshDir, 'known_hosts'), 'utf8')).toMatch(/^\|1\|.+ ssh-ed25519 /);
+    expect(agent.exited).toBeFalsy();
+  }, 60_000);
+});
+
+/** Interactive nodes in Chromium's own accessibility tree that have no accessible name. */
+async function unnamedControls(page: Page): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[] };
+    const interactive = new Set(['button', 'link', 'textbox', 'searchbox', 'checkbox', 'radio', 'combobox', 'spinbutton', 'menuitem', 'tab', 'switch']);
+    return nodes.filter((n) => !n.ignored && interactive.has(n.role?.value ?? '') && !n.name?.value?.trim()).map((n) => n.role!.value);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Presses Tab until the focused element's accessible name matches, at most `max` times. */
+async function tabTo(page: Page, name: RegExp, max = 25): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const label = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el) return '';
+      const labelled = el.getAttribute('aria-label') ?? (el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null) ?? el.closest('label')?.textContent ?? el.textContent ?? '';
+      return labelled.trim().replace(/\s+/g, ' ');
+    });
+    seen.push(label);
+    if (name.test(label)) return seen;
+  }
+  throw new Error(`Tab never reached ${name}: ${seen.join(' → ')}`);
+}
+
+describe('accessibility in Chromium', () => {
+  it('every control is named on every page; keyboard-only use of the prompt and the pages; light and dark follow the OS', async () => {
+    world = await World.start({ approve: 'ask', agentArgs: ['--approval-timeout', '20s'] });
+    const { page } = await openUi(world, 'prompt');
+    const request = tokenInBackground(world, 'openai');
+    await page.getByRole('alertdialog').waitFor();
+    expect(await unnamedControls(page)).toEqual([]);
+    // The default (Deny) has focus; Shift+Tab walks back to Allow once, Space presses it.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Deny');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Allow once');
+    await page.keyboard.press('Space');
+    const granted = await request.done;
+    expect(granted.code, granted.stderr).toBe(ExitCode.ok);
+
+    // The check itself sees a nameless control.
+    await page.evaluate(() => document.body.appendChild(document.createElement('button')).setAttribute('id', 'nameless'));
+    expect(await unnamedControls(page)).toEqual(['button']);
+    await page.evaluate(() => document.getElementById('nameless')?.remove());
+
+    for (const hash of ['servers', 'credentials', 'activity', 'settings']) {
+      await page.goto(`${UI_ORIGIN}/index.html#${hash}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.getByRole('link', { name: 'Servers' }).waitFor();
+      expect({ hash, unnamed: await unnamedControls(page) }).toEqual({ hash, unnamed: [] });
+    }
+
+    // Keyboard only: Tab to the nav link, Enter opens the page, arrows pick a radio.
+    await page.goto(`${UI_ORIGIN}/index.html#servers`);
+    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    await tabTo(page, /^Settings$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.getByRole('radio', { name: 'Ask me each time' }).waitFor();
+    await tabTo(page, /Ask me each time/);
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.getByRole('radio', { name: 'Allow without asking' }).isChecked()).toBe(true);
+    await page.getByRole('status').getByText('Saved.').waitFor();
+    await tabTo(page, /Start Tether when I log in/);
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.getByRole('checkbox', { name: /Start Tether when I log in/ }).isChecked()).toBe(true);
+
+    // The add-credential form in reading order.
+    await page.goto(`${UI_ORIGIN}/index.html#credentials`);
+    await page.getByRole('heading', { name: 'Credentials' }).waitFor();
+    const order = await tabTo(page, /^Add credential$/, 40);
+    const form = order.slice(order.findIndex((l) => l === 'Provider'));
+    expect(form.slice(0, 4)).toEqual(['Provider', 'Name', 'Endpoint', 'API key']);
+
+    // Colours follow prefers-color-scheme.
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await background();
+    expect([light, dark]).toEqual(['rgb(247, 247, 248)', 'rgb(23, 24, 28)']);
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });

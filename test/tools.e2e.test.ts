@@ -2,7 +2,7 @@
 // runs the helper, its output is sent as both `x-api-key` and `Authorization: Bearer`, and a
 // 401 makes the tool run the helper again.
 import Anthropic from '@anthropic-ai/sdk';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShell } from './support/shell.js';
@@ -27,9 +27,13 @@ afterAll(async () => {
   await world.dispose();
 });
 
-/** What Claude Code does with `apiKeyHelper: "tether token anthropic"`: `sh -c` the helper, take stdout. */
+let claudeDir: string;
+const OLD_KEY = 'sk-ant-old-key-on-the-server-disk-0123';
+
+/** What Claude Code does with its settings' apiKeyHelper: `sh -c` the command, take stdout. */
 async function runHelper(): Promise<string> {
-  const r = await runShell('tether token anthropic', { PATH: `${bin}:${process.env.PATH}`, TETHER_HOME: world.serverHome });
+  const settings = JSON.parse(readFileSync(join(claudeDir, 'settings.json'), 'utf8')) as { apiKeyHelper: string };
+  const r = await runShell(settings.apiKeyHelper, { PATH: `${bin}:${process.env.PATH}`, TETHER_HOME: world.serverHome });
   expect(r.code, r.stderr).toBe(0);
   const key = r.stdout.trim();
   world.tokens.add(key);
@@ -42,6 +46,46 @@ function claude(key: string): Anthropic {
 }
 
 const ask = (c: Anthropic) => c.messages.create({ model: 'mock-1', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+
+describe('tether setup', () => {
+  it('claude-code: shows the change, writes it only with --write, keeps other settings, removes a key that would win', async () => {
+    claudeDir = join(world.root, 'claude');
+    mkdirSync(claudeDir);
+    const file = join(claudeDir, 'settings.json');
+    writeFileSync(file, JSON.stringify({ model: 'opus', env: { FOO: '1', ANTHROPIC_API_KEY: OLD_KEY } }, null, 2) + '\n', { mode: 0o600 });
+    const env = { CLAUDE_CONFIG_DIR: claudeDir };
+
+    const dry = await world.server(['setup', 'claude-code'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('+   "apiKeyHelper": "tether token anthropic"');
+    expect(dry.stdout).toContain('-     "ANTHROPIC_API_KEY": "(hidden)"');
+    expect(dry.stdout).not.toContain(OLD_KEY);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('env.ANTHROPIC_API_KEY', OLD_KEY);
+
+    const wrote = await world.server(['setup', 'claude-code', '--write'], env);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    expect(wrote.stdout).toContain(`wrote ${file}`);
+    const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(settings).toEqual({ model: 'opus', apiKeyHelper: 'tether token anthropic', env: { FOO: '1', ANTHROPIC_BASE_URL: `${world.state.proxyUrl}/anthropic` } });
+    expect(readFileSync(file, 'utf8')).not.toMatch(/tth_|sk-/);
+
+    const again = await world.server(['setup', 'claude-code', '--write'], env);
+    expect(again.stdout).toContain('already has this');
+  });
+
+  it('opencode: baseURLs at the proxy in opencode.json; tools that read the environment need nothing written', async () => {
+    const xdg = join(world.root, 'xdg');
+    const r = await world.server(['setup', 'opencode', '--write'], { XDG_CONFIG_HOME: xdg });
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(xdg, 'opencode/opencode.json'), 'utf8')) as { provider: Record<string, { options: { baseURL: string } }> };
+    expect(config.provider.openai!.options.baseURL).toBe(`${world.state.proxyUrl}/openai/v1`);
+    expect(config.provider.anthropic!.options.baseURL).toBe(`${world.state.proxyUrl}/anthropic/v1`);
+    const codex = await world.server(['setup', 'codex', '--write']);
+    expect(codex.code).toBe(0);
+    expect(codex.stdout).toContain('tether exec --provider openai -- codex');
+    expect((await world.server(['setup', 'vim'])).code).toBe(1);
+  });
+});
 
 describe('Claude Code apiKeyHelper contract', () => {
   it('helper output works in both headers; after a revocation the 401 leads to a new lease that works', async () => {
@@ -71,9 +115,6 @@ describe('Claude Code apiKeyHelper contract', () => {
   });
 
   it('with an apiKeyHelper configured, `tether env` leaves ANTHROPIC_API_KEY unset so the helper wins', async () => {
-    const claudeDir = join(world.root, 'claude');
-    mkdirSync(claudeDir, { recursive: true });
-    writeFileSync(join(claudeDir, 'settings.json'), JSON.stringify({ apiKeyHelper: 'tether token anthropic' }));
     const r = await world.server(['env', '--provider', 'anthropic', '--shell', 'bash'], { CLAUDE_CONFIG_DIR: claudeDir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^unset ANTHROPIC_API_KEY$/m);

@@ -17,7 +17,8 @@ export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL..
                [--lease-ttl 10m] [--name NAME] [--store KIND]
                                     lend credentials to servers until stopped (Ctrl-C says bye)
                                     URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
-                                    ssh://user@host[:port] or unix:/path/to/tether.sock; --store: where the agent key lives`;
+                                    ssh://user@host[:port], wss://host:port (\`tether serve --listen\`; pair first)
+                                    or unix:/path/to/tether.sock; --store: where the agent key lives`;
 
 export interface AgentRun {
   agent: Agent;

@@ -10,6 +10,16 @@ const ROUTES: { [C in BridgeChannel]: { method: 'GET' | 'POST'; path: (req: Brid
   connect: { method: 'POST', path: () => '/v1/connect', body: (r) => r },
   disconnect: { method: 'POST', path: () => '/v1/disconnect', body: (r) => r },
   audit: { method: 'POST', path: () => '/v1/audit', body: (r) => r },
+  addCredential: { method: 'POST', path: () => '/v1/credentials/add', body: (r) => r },
+  removeCredential: { method: 'POST', path: () => '/v1/credentials/remove', body: (r) => r },
+  credentialServers: { method: 'POST', path: () => '/v1/credentials/servers', body: (r) => r },
+  revokeLease: { method: 'POST', path: () => '/v1/leases/revoke', body: (r) => r },
+  settings: { method: 'GET', path: () => '/v1/settings', body: () => undefined },
+  saveSettings: { method: 'POST', path: () => '/v1/settings', body: (r) => r },
+  servers: { method: 'GET', path: () => '/v1/servers', body: () => undefined },
+  addServer: { method: 'POST', path: () => '/v1/servers/add', body: (r) => r },
+  removeServer: { method: 'POST', path: () => '/v1/servers/remove', body: (r) => r },
+  trustHostKey: { method: 'POST', path: () => '/v1/host-keys/trust', body: (r) => r },
 };
 
 export type BridgeBackend = <C extends BridgeChannel>(channel: C, request: BridgeRequest<C>) => Promise<BridgeResponse<C>>;

@@ -86,4 +86,36 @@ describe('control socket', () => {
     });
     expect(await first).toMatch(/event: approval\ndata: \{"kind":"added"/);
   });
+
+  it('adds a credential from the UI: the secret goes to the store, never back; allow-list, remove', async () => {
+    const typed = 'sk-typed-in-the-ui-123456';
+    const added = await client.raw('POST', '/v1/credentials/add', { provider: 'openai', name: 'work', secret: typed, servers: ['gpu-box'] });
+    expect(added.status).toBe(200);
+    expect(added.json).toMatchObject({ credential: { name: 'work', provider: 'openai', servers: ['gpu-box'] } });
+    expect(JSON.stringify(added.json)).not.toContain(typed);
+    expect((await agent.credentials.resolve('work')).secret).toBe(typed);
+    expect(agent.credentials.lendableTo('gpu-box').map((c) => c.name)).toEqual(['anthropic', 'work']);
+    expect(agent.credentials.lendableTo('other').map((c) => c.name)).toEqual(['anthropic']);
+    const status = await client.raw('GET', '/v1/status');
+    expect(JSON.stringify(status.json)).not.toContain(typed);
+    expect((await client.raw('POST', '/v1/credentials/servers', { name: 'work', servers: null })).status).toBe(200);
+    expect(agent.credentials.lendableTo('other').map((c) => c.name)).toEqual(['anthropic', 'work']);
+    // A malformed add is refused without echoing what was sent.
+    const bad = await client.raw('POST', '/v1/credentials/add', { provider: 'openai', secret: typed, extra: typed });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).not.toContain(typed);
+    expect((await client.raw('POST', '/v1/credentials/remove', { name: 'work' })).status).toBe(200);
+    expect((await client.raw('POST', '/v1/credentials/remove', { name: 'work' })).json).toMatchObject({ error: { code: 'not-found' } });
+  });
+
+  it('keeps settings, applies the approval default, and refuses unknown leases and bad patches', async () => {
+    expect((await client.raw('GET', '/v1/settings')).json).toMatchObject({ approvalDefault: 'ask', reconnectOnWake: true, startAtLogin: false });
+    const saved = await client.raw('POST', '/v1/settings', { approvalDefault: 'deny', startAtLogin: true });
+    expect(saved.json).toMatchObject({ approvalDefault: 'deny', startAtLogin: true, reconnectOnWake: true });
+    expect((await client.raw('GET', '/v1/settings')).json).toMatchObject({ approvalDefault: 'deny', startAtLogin: true });
+    expect((await client.raw('POST', '/v1/settings', { heartbeatS: 0 })).status).toBe(400);
+    expect((await client.raw('POST', '/v1/settings', { nope: true })).status).toBe(400);
+    expect((await client.raw('POST', '/v1/leases/revoke', { leaseId: 'ls_gone' })).json).toMatchObject({ error: { code: 'not-found' } });
+    expect((await client.raw('POST', '/v1/host-keys/trust', { server: 'box', fingerprint: `SHA256:${'a'.repeat(43)}` })).json).toMatchObject({ error: { code: 'not-found' } });
+  });
 });

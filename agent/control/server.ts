@@ -10,10 +10,24 @@ import {
   RevokeRequest,
   type ControlError,
   type ControlEvent,
+  type CredentialView,
 } from '../../protocol/control.js';
-import { AuditTailRequest, DisconnectRequest, ServerRequest } from '../../protocol/bridge.js';
+import {
+  AddCredentialRequest,
+  AddServerRequest,
+  AuditTailRequest,
+  CredentialNameRequest,
+  CredentialServersRequest,
+  DisconnectRequest,
+  RevokeLeaseRequest,
+  ServerNameRequest,
+  ServerRequest,
+  SettingsPatch,
+  TrustHostKeyRequest,
+} from '../../protocol/bridge.js';
 import { readAuditTail } from '../audit-tail.js';
 import type { Agent } from '../agent.js';
+import type { CredentialEntry } from '../config.js';
 import { AgentError } from '../errors.js';
 
 type ErrorCode = ControlError['error']['code'];
@@ -122,6 +136,42 @@ export class ControlServer {
         const body = await readBody(req, AuditTailRequest);
         return send(res, 200, { entries: await readAuditTail(agent.audit.file, body.limit ?? 200) });
       }
+      // The tray's pages (protocol/bridge.ts). The add body carries a secret: it goes to the vault only.
+      case 'POST /v1/credentials/add': {
+        const entry = await agent.addCredential(await readBody(req, AddCredentialRequest));
+        return send(res, 200, { credential: credentialView(entry) });
+      }
+      case 'POST /v1/credentials/remove': {
+        await agent.removeCredential((await readBody(req, CredentialNameRequest)).name);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /v1/credentials/servers': {
+        const body = await readBody(req, CredentialServersRequest);
+        return send(res, 200, { credential: credentialView(agent.setCredentialServers(body.name, body.servers)) });
+      }
+      case 'POST /v1/leases/revoke':
+        return send(res, 200, agent.revokeLease((await readBody(req, RevokeLeaseRequest)).leaseId));
+      case 'GET /v1/settings':
+        return send(res, 200, agent.settings());
+      case 'POST /v1/settings':
+        return send(res, 200, agent.updateSettings(await readBody(req, SettingsPatch)));
+      case 'GET /v1/servers':
+        return send(res, 200, { servers: agent.serverBook().list().map(({ name, source, url, hostName, user, port }) => ({ name, source, url, hostName, user, port })) });
+      case 'POST /v1/servers/add': {
+        const body = await readBody(req, AddServerRequest);
+        agent.serverBook().add(body.name, body.url);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /v1/servers/remove': {
+        const { name } = await readBody(req, ServerNameRequest);
+        if (!agent.serverBook().remove(name)) throw new HttpFailure(404, 'not-found', `no added server named ${name}`);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /v1/host-keys/trust': {
+        const body = await readBody(req, TrustHostKeyRequest);
+        agent.trustHostKey(body.server, body.fingerprint);
+        return send(res, 200, { ok: true });
+      }
     }
     const approve = /^\/v1\/approvals\/([\w-]{1,64})$/.exec(url.pathname);
     if (approve && req.method === 'POST') {
@@ -151,6 +201,10 @@ export class ControlServer {
       this.agent.off('activity', onActivity);
     });
   }
+}
+
+function credentialView(c: CredentialEntry): CredentialView {
+  return { name: c.name, provider: c.provider, store: c.store, addedAt: c.addedAt, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}), ...(c.servers ? { servers: c.servers } : {}) };
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

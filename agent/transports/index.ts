@@ -5,6 +5,9 @@ import { parseHop, type SshHost } from '../servers/ssh-config.js';
 import { SshTransport } from './ssh.js';
 import type { Transport } from './transport.js';
 import { UnixTransport } from './unix.js';
+import { WssTransport } from './wss.js';
+import { readConfig } from '../config.js';
+import { agentPaths } from '../paths.js';
 
 export type { Transport } from './transport.js';
 
@@ -34,7 +37,11 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
   const book = new ServerBook(ctx.home, { homeDir, localUser: env.USER || safeUser() });
   const saved = book.saved().find((s) => s.name === url);
   const target = saved?.url ?? url;
-  if (target.startsWith('wss://')) throw new AgentError('bad-url', `cannot connect to "${url}": wss:// is not supported yet`);
+  if (target.startsWith('wss://')) {
+    if (!/^wss:\/\/(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}\/?$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": a wss URL is wss://host:port`);
+    const config = agentPaths(ctx.home).config;
+    return new WssTransport(url, target, () => readConfig(config).servers[url]);
+  }
   if (!/^(ssh:\/\/)?[\w.@:[\]-]+$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": use a Host from ~/.ssh/config, ssh://user@host[:port] or unix:/path`);
   const host = sshHost(book, target);
   const hops = host.proxyJump.map((hop) => sshHost(book, hop));

@@ -6,6 +6,7 @@ import type { AuthenticationType, Client as SshClient, ConnectConfig, NextAuthHa
 import { AgentError } from '../errors.js';
 import { knownKeyTypes, verifyHostKey, type HostKeyVerdict } from '../servers/known-hosts.js';
 import type { SshHost } from '../servers/ssh-config.js';
+import { HostKeyUnknownError } from '../servers/host-key-trust.js';
 
 const { Client, utils } = ssh2;
 
@@ -45,6 +46,7 @@ export async function openSshChain(target: SshHost, hops: SshHost[], opts: SshAu
 function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOptions): Promise<SshClient> {
   const client = new Client();
   let verdict: HostKeyVerdict | undefined;
+  let presented: Buffer | undefined;
   const known = knownKeyTypes(host.knownHostsFiles, host.hostName, host.port);
   const config: ConnectConfig = {
     host: host.hostName,
@@ -56,6 +58,7 @@ function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOption
     keepaliveCountMax: 3,
     hostVerifier: (key: Buffer) => {
       verdict = verifyHostKey(host.knownHostsFiles, host.hostName, host.port, key);
+      presented = key;
       return verdict.state === 'known';
     },
     authHandler: authSequence(host, opts),
@@ -71,7 +74,7 @@ function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOption
     });
     client.once('error', (err: Error & { level?: string }) => {
       client.end();
-      reject(sshError(host, err, verdict));
+      reject(sshError(host, err, verdict, presented));
     });
     client.connect(config);
   });
@@ -81,11 +84,13 @@ function hostKeyAlgorithms(keyTypes: string[]): string[] {
   return keyTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
 }
 
-function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostKeyVerdict | undefined): AgentError {
+function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostKeyVerdict | undefined, key: Buffer | undefined): AgentError {
   const where = host.port === 22 ? host.hostName : `[${host.hostName}]:${host.port}`;
-  if (verdict?.state === 'unknown') {
-    return new AgentError(
-      'host-key-unknown',
+  if (verdict?.state === 'unknown' && key) {
+    // The key travels with the error so the tray can offer trust on first use.
+    const presented = { alias: host.alias, host: host.hostName, port: host.port, keyType: verdict.keyType, key, fingerprint: verdict.fingerprint, knownHostsFile: host.knownHostsFiles[0] ?? '' };
+    return new HostKeyUnknownError(
+      presented,
       `unknown host key for ${host.alias} (${where}): ${verdict.keyType} ${verdict.fingerprint}; if that is the server's key, run \`ssh ${host.alias}\` once to add it to known_hosts, then connect again`,
     );
   }

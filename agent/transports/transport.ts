@@ -13,6 +13,8 @@ export interface Transport {
    * set by connect(); the link pins it instead of asking for a pair code.
    */
   readonly pin?: PinnedServer | undefined;
+  /** wss:// only: the TLS certificate fingerprint seen on the last connect, pinned at pairing. */
+  readonly tlsFingerprint?: string | undefined;
 }
 
 export const WS_OPTIONS = { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } as const;

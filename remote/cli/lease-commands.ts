@@ -8,8 +8,9 @@ import type { LeaseAnswer, StatusAnswer } from './types.js';
 
 type Purpose = 'token' | 'env' | 'exec';
 
+/** `exec` asks for handles: stable keys that its child keeps across a laptop's reconnects. */
 function lease(client: ControlClient, provider: string, as: string | undefined, purpose: Purpose): Promise<LeaseAnswer> {
-  return client.call<LeaseAnswer>('POST', 'lease', { provider, purpose, ...(as ? { as } : {}) });
+  return client.call<LeaseAnswer>('POST', 'lease', { provider, purpose, ...(as ? { as } : {}), ...(purpose === 'exec' ? { handle: true } : {}) });
 }
 
 function release(client: ControlClient, leases: LeaseAnswer[]): Promise<unknown> {

@@ -1,14 +1,12 @@
 import { parseArgs } from 'node:util';
-import { attachCommand } from './attach.js';
 import { ControlClient, CliError } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { envCommand, execCommand, tokenCommand } from './lease-commands.js';
-import { serveCommand } from './serve.js';
 import type { PairCodeAnswer, StatusAnswer } from './types.js';
 
 export { ExitCode } from './exit-codes.js';
 
-export const REMOTE_COMMANDS = ['serve', 'token', 'env', 'exec', 'status', 'pair-code', 'attach'] as const;
+export const REMOTE_COMMANDS = ['serve', 'token', 'env', 'exec', 'status', 'pair-code', 'attach', 'setup'] as const;
 
 export const REMOTE_HELP = `Server commands (tools on this machine borrow credentials from a connected laptop):
   tether token PROVIDER [--as NAME]              print a lease token (for apiKeyHelper and credential helpers)
@@ -17,9 +15,12 @@ export const REMOTE_HELP = `Server commands (tools on this machine borrow creden
   tether exec [--provider p,q] [--as NAME] -- CMD [ARGS…]
                                                  run CMD with leases in its environment, released when it exits
   tether status [--json]                         connected laptops and live leases (never tokens)
+  tether setup TOOL [--name CREDENTIAL] [--write]
+                                                 what claude-code, opencode, codex, gemini-cli or aider needs;
+                                                 --write applies it to the tool's config after showing the diff
   tether pair-code [--json]                      a one-time code to pair a laptop without SSH
   tether serve [--socket PATH] [--proxy-port N] [--heartbeat-ms N] [--max-lease-ttl-ms N]
-               [--request-timeout-ms N] [--server-id ID] [--idle-exit-ms N]
+               [--request-timeout-ms N] [--server-id ID] [--idle-exit-ms N] [--listen HOST:PORT]
                                                  run the daemon (the laptop's agent normally starts it)
   tether attach --agent-key KEY --agent-name NAME
                                                  (run by a laptop over SSH) authorize its key, start or reuse the daemon
@@ -27,7 +28,11 @@ export const REMOTE_HELP = `Server commands (tools on this machine borrow creden
 Exit codes: 0 ok, 1 usage, 2 no laptop or no daemon, 3 denied, 4 approval timed out, 5 unknown provider.
 `;
 
-/** Runs one server command line; prints its own output and returns the exit code. */
+/**
+ * Runs one server command line; prints its own output and returns the exit code.
+ * The daemon's code is imported only by the commands that run it: `tether token` is a
+ * tool's key helper, run per request by some tools, and must start fast (bench/).
+ */
 export async function runRemoteCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   try {
@@ -39,9 +44,11 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
         process.stdout.write(REMOTE_HELP);
         return command === undefined ? ExitCode.usage : ExitCode.ok;
       case 'serve':
-        return await serveCommand(args);
+        return await (await import('./serve.js')).serveCommand(args);
       case 'token':
         return await tokenCommand(args);
+      case 'setup':
+        return await (await import('./setup.js')).setupCommand(args);
       case 'env':
         return await envCommand(args);
       case 'exec':
@@ -51,7 +58,7 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
       case 'pair-code':
         return await pairCodeCommand(args);
       case 'attach':
-        return await attachCommand(args);
+        return await (await import('./attach.js')).attachCommand(args);
       default:
         throw new CliError(ExitCode.usage, `unknown command "${command.slice(0, 40)}": see \`tether --help\``);
     }
@@ -87,9 +94,10 @@ async function pairCodeCommand(args: string[]): Promise<number> {
       `Pair code:   ${answer.code}`,
       `Server:      ${answer.serverId} (${answer.fingerprint})`,
       `Expires:     ${answer.expiresAt} (single use)`,
+      ...(answer.listen ? [`TLS:         ${answer.tlsFingerprint} (pinned by the laptop at pairing)`] : []),
       '',
       'On the laptop, run:',
-      `  tether agent --connect unix:${answer.socket} --pair ${answer.code}`,
+      `  tether agent --connect ${answer.listen ?? `unix:${answer.socket}`} --pair ${answer.code}`,
       '(or --connect with the SSH host name of this server when the laptop connects over SSH)',
       'and check that the laptop shows the same key fingerprint as above.',
       '',
@@ -119,7 +127,8 @@ export function formatDaemonStatus(s: object): string {
   else {
     lines.push('laptops:');
     for (const l of status.laptops) {
-      const lends = l.providers.map((p) => (p.name === p.provider ? p.name : `${p.name} (${p.provider})`)).join(', ') || 'nothing yet';
+      const lends =
+        l.providers.map((p) => `${p.name === p.provider ? p.name : `${p.name} (${p.provider})`}${p.active ? ` [${p.active} in flight]` : ''}`).join(', ') || 'nothing yet';
       lines.push(`  ${l.name}  ${l.agentId}  since ${l.connectedAt}  lends ${lends}  ${l.leases} lease${l.leases === 1 ? '' : 's'}`);
     }
   }

@@ -12,6 +12,14 @@ function positiveInt(flag: string, value: string | undefined, min = 0): number |
   return n;
 }
 
+/** `--listen HOST:PORT` (IPv6 as [::1]:PORT; port 0 picks a free one, shown in daemon.json). */
+function hostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([\w.-]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new CliError(ExitCode.usage, `--listen needs HOST:PORT such as 0.0.0.0:7443, not "${text.slice(0, 60)}"`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
 /** `tether serve`: runs the daemon in the foreground until SIGTERM/SIGINT. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +32,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'request-timeout-ms': { type: 'string' },
       'server-id': { type: 'string' },
       'idle-exit-ms': { type: 'string' },
+      listen: { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -39,6 +48,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       maxLeaseTtlMs: positiveInt('max-lease-ttl-ms', values['max-lease-ttl-ms'], 1000),
       requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], 1),
       serverId: values['server-id'],
+      ...(values.listen !== undefined ? { listen: hostPort(values.listen) } : {}),
     });
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -48,7 +58,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   daemon.events.on('link', (link) => log(`laptop ${link.name} (${link.info.agentId}) connected`));
   daemon.events.on('link-closed', (link, closed) => log(`laptop ${link.name} disconnected (${closed.code} ${closed.reason})`));
   daemon.events.on('refused', (code) => log(`refused a laptop connection: ${code}`));
-  log(`daemon ${daemon.serverId} (${daemon.fingerprint}) listening on ${daemon.socketPath}; proxy at ${daemon.proxyUrl}`);
+  log(`daemon ${daemon.serverId} (${daemon.fingerprint}) listening on ${daemon.socketPath}${daemon.listenUrl ? ` and ${daemon.listenUrl}` : ''}; proxy at ${daemon.proxyUrl}`);
   const idleMs = positiveInt('idle-exit-ms', values['idle-exit-ms'], 1);
 
   await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envNames, providerSpec } from '../../protocol/index.js';
+import { envNames, providerSpec } from '../../protocol/providers.js';
 
 /** What `tether env` / `tether exec` need to know of one lease. */
 export interface LeasedName {

@@ -17,7 +17,7 @@ export interface StatusAnswer {
   pid: number;
   proxyUrl: string;
   socket: string;
-  laptops: { name: string; agentId: string; connectedAt: string; providers: { name: string; provider: string }[]; leases: number }[];
+  laptops: { name: string; agentId: string; connectedAt: string; providers: { name: string; provider: string; active?: number }[]; leases: number }[];
   leases: { leaseId: string; laptop: string; name: string; provider: string; scope: string; expiresAt: string; pid: number }[];
 }
 
@@ -26,5 +26,8 @@ export interface PairCodeAnswer {
   fingerprint: string;
   serverId: string;
   socket: string;
+  /** With `serve --listen`: the wss:// URL and its certificate's fingerprint. */
+  listen?: string;
+  tlsFingerprint?: string;
   expiresAt: string;
 }

@@ -4,8 +4,9 @@ import { Activity } from './pages/Activity.js';
 import { ApprovalPrompt } from './pages/ApprovalPrompt.js';
 import { Credentials } from './pages/Credentials.js';
 import { Servers } from './pages/Servers.js';
+import { Settings } from './pages/Settings.js';
 
-const PAGES = ['servers', 'credentials', 'activity'] as const;
+const PAGES = ['servers', 'credentials', 'activity', 'settings'] as const;
 type Page = (typeof PAGES)[number];
 const KNOWN_KEY = 'tether.knownServers';
 
@@ -77,8 +78,9 @@ export function App() {
           </p>
         ) : null}
         {page === 'servers' ? <Servers status={agent.status} known={known} onKnown={setKnown} onChanged={changed} /> : null}
-        {page === 'credentials' ? <Credentials status={agent.status} /> : null}
+        {page === 'credentials' ? <Credentials status={agent.status} servers={[...new Set([...known, ...(agent.status?.servers.map((s) => s.server) ?? [])])]} onChanged={changed} /> : null}
         {page === 'activity' ? <Activity status={agent.status} tick={tick + agent.activity.length} onChanged={changed} /> : null}
+        {page === 'settings' ? <Settings /> : null}
       </main>
     </div>
   );

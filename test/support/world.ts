@@ -45,6 +45,8 @@ export class World {
   daemon!: TetherProcess;
   agent: TetherProcess | undefined;
   state!: DaemonState;
+  /** Laptops beyond the first (`addLaptop`), each with its own home, keys and provider. */
+  readonly others: OtherLaptop[] = [];
   private logCount = 0;
 
   constructor(readonly options: WorldOptions = {}) {
@@ -121,6 +123,26 @@ export class World {
     return this.agent;
   }
 
+  /**
+   * Another laptop paired to this daemon under `name`: its own home, vault passphrase, agent
+   * key and openai key, lent from its own mock provider (so a test sees whose key arrived).
+   */
+  async addLaptop(name: string): Promise<OtherLaptop> {
+    const key = `sk-test-${randomBytes(16).toString('hex')}`;
+    const other: OtherLaptop = { name, home: join(this.root, `laptop-${name}`), passphrase: randomBytes(12).toString('hex'), key, mock: await startMockProvider({ keys: { openai: key } }) };
+    this.others.push(other);
+    const env = { TETHER_VAULT_PASSPHRASE: other.passphrase };
+    const added = await runTether(['creds', 'add', 'openai', '--base-url', other.mock.url, '--store', 'file'], { home: other.home, env, input: `${other.key}\n` });
+    if (added.code !== 0) throw new Error(`creds add failed: ${added.stderr}`);
+    const before = (await this.daemonStatus())?.laptops.length ?? 0;
+    other.agent = new TetherProcess(
+      ['agent', '--connect', `unix:${this.state.socket}`, '--pair', await this.pairCode(), '--name', name, '--approve', this.options.approve ?? 'allow'],
+      { home: other.home, env, logFile: this.logFile(`agent-${name}`) },
+    );
+    await this.waitForLaptops(before + 1);
+    return other;
+  }
+
   /** Resolves once the daemon reports `n` connected laptops offering providers. */
   async waitForLaptops(n: number, timeoutMs = 10_000): Promise<void> {
     await waitFor(
@@ -135,10 +157,10 @@ export class World {
     );
   }
 
-  async daemonStatus(): Promise<{ laptops: { name: string; providers: unknown[] }[]; leases: { leaseId: string }[] } | undefined> {
+  async daemonStatus(): Promise<{ laptops: { name: string; providers: unknown[] }[]; leases: { leaseId: string; laptop: string }[] } | undefined> {
     const r = await this.server(['status', '--json']);
     if (r.code !== 0) return undefined;
-    return JSON.parse(r.stdout) as { laptops: { name: string; providers: unknown[] }[]; leases: { leaseId: string }[] };
+    return JSON.parse(r.stdout) as { laptops: { name: string; providers: unknown[] }[]; leases: { leaseId: string; laptop: string }[] };
   }
 
   /** `tether token` on the server; remembers the token for the final secret scan. */
@@ -161,10 +183,12 @@ export class World {
 
   /** Server home and every log this world wrote, scanned for the keys and every lease token seen. */
   leaks(): Leak[] {
-    return scanForSecrets([this.serverHome, this.logs], [...Object.values(this.keys), ...this.tokens]);
+    return scanForSecrets([this.serverHome, this.logs], [...Object.values(this.keys), ...this.others.map((o) => o.key), ...this.tokens]);
   }
 
   async stop(): Promise<void> {
+    for (const other of this.others) await other.agent?.stop();
+    for (const other of this.others) await other.mock.close();
     await this.agent?.stop();
     await this.daemon?.stop();
     await this.mock?.close();
@@ -174,6 +198,17 @@ export class World {
     await this.stop();
     removeDir(this.root);
   }
+}
+
+/** A second (third…) laptop of a World, from `World.addLaptop`. */
+export interface OtherLaptop {
+  name: string;
+  home: string;
+  passphrase: string;
+  /** Its openai key, known only to its own mock provider. */
+  key: string;
+  mock: MockProvider;
+  agent?: TetherProcess;
 }
 
 /** Tears a world down and proves nothing secret reached the server's disk or any log. */

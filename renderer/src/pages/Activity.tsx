@@ -7,6 +7,7 @@ import { call } from '../bridge.js';
 export function Activity(props: { status: AgentStatus | undefined; tick: number; onChanged: () => void }) {
   const [entries, setEntries] = useState<AuditLine[]>([]);
   const [filter, setFilter] = useState('');
+  const [kind, setKind] = useState('');
   const [error, setError] = useState<string>();
 
   useEffect(() => {
@@ -17,10 +18,10 @@ export function Activity(props: { status: AgentStatus | undefined; tick: number;
 
   const leases = (props.status?.servers ?? []).flatMap((s) => s.leases.map((l) => ({ ...l, server: s.server })));
   const needle = filter.trim().toLowerCase();
-  const shown = entries.filter((e) => !needle || JSON.stringify(e).toLowerCase().includes(needle));
-  const revoke = async (server: string) => {
+  const shown = entries.filter((e) => (!kind || e.event === kind) && (!needle || JSON.stringify(e).toLowerCase().includes(needle)));
+  const revoke = async (leaseId: string) => {
     try {
-      await call('revoke', { server });
+      await call('revokeLease', { leaseId });
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -38,14 +39,28 @@ export function Activity(props: { status: AgentStatus | undefined; tick: number;
             <span>
               <strong>{l.credential}</strong> on <span className="mono">{l.server}</span> · {l.scope === 'once' ? 'once' : 'while connected'}
             </span>
-            <button type="button" onClick={() => void revoke(l.server)} aria-label={`Revoke leases on ${l.server}`}>
+            <button type="button" onClick={() => void revoke(l.leaseId)} aria-label={`Revoke ${l.credential} lease on ${l.server}`}>
               Revoke
             </button>
           </li>
         ))}
       </ul>
       <h2>Recent requests</h2>
-      <label htmlFor="activity-filter">Filter</label> <input id="activity-filter" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="server, provider, command…" />
+      <div className="row filters">
+        <label>
+          Show{' '}
+          <select value={kind} onChange={(e) => setKind(e.target.value)}>
+            <option value="">everything</option>
+            <option value="lease">lease requests</option>
+            <option value="relay">relayed calls</option>
+            <option value="revoke">revocations</option>
+            <option value="link">connections</option>
+          </select>
+        </label>
+        <label>
+          Filter <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="server, provider, command…" />
+        </label>
+      </div>
       <table>
         <caption className="sr-only">Recent audit entries, newest first</caption>
         <thead>

@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AgentError } from '../errors.js';
+import { hashedKnownHostsLine } from './known-hosts.js';
+
+/** A host key an SSH server presented that no known_hosts line vouches for (public, not secret). */
+export interface PresentedHostKey {
+  alias: string;
+  host: string;
+  port: number;
+  keyType: string;
+  key: Buffer;
+  fingerprint: string;
+  /** Where trusting it writes: the host's first UserKnownHostsFile. */
+  knownHostsFile: string;
+}
+
+/** `host-key-unknown`, carrying the key so a person can trust it on first use. */
+export class HostKeyUnknownError extends AgentError {
+  constructor(
+    readonly presented: PresentedHostKey,
+    message: string,
+  ) {
+    super('host-key-unknown', message);
+  }
+}
+
+/**
+ * Trust on first use: appends the presented key to known_hosts as a hashed line, as
+ * `ssh-keyscan -H` would. The caller checks first that the person saw this fingerprint.
+ */
+export function trustPresentedKey(p: PresentedHostKey): void {
+  mkdirSync(dirname(p.knownHostsFile), { recursive: true, mode: 0o700 });
+  appendFileSync(p.knownHostsFile, hashedKnownHostsLine(p.host, p.port, p.keyType, p.key.toString('base64'), randomBytes(20)) + '\n', { mode: 0o600 });
+}

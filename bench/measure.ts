@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import type http from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { chatBody, eventDelays, pacedStream, send, type Target } from './http-client.js';
+import { percentile, summarize, type Summary } from './stats.js';
+
+export type PerTarget = Record<Target['name'], Summary>;
+
+/** Small non-streaming requests, one at a time, the targets taking turns so drift hits all alike. */
+export async function smallLatency(targets: Target[], n: number, warmup = 200): Promise<PerTarget> {
+  const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  const body = chatBody('mock-1');
+  for (let i = 0; i < warmup + n; i++) {
+    for (const t of targets) {
+      const r = await send(t, body);
+      if (r.status !== 200) throw new Error(`${t.name}: small request answered ${r.status}`);
+      if (i >= warmup) samples.get(t.name)!.push(r.total);
+    }
+  }
+  return Object.fromEntries(targets.map((t) => [t.name, summarize(samples.get(t.name)!)])) as PerTarget;
+}
+
+/** Time to first byte of a stream, targets taking turns. */
+export async function streamTtfb(targets: Target[], n: number): Promise<PerTarget> {
+  const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  for (let i = 0; i < 20 + n; i++) {
+    for (const t of targets) {
+      const s = await pacedStream(t, 2, 1000);
+      if (i >= 20) samples.get(t.name)!.push(s.ttfb);
+    }
+  }
+  return Object.fromEntries(targets.map((t) => [t.name, summarize(samples.get(t.name)!)])) as PerTarget;
+}
+
+/** `perTarget` streams of `count` events at `rate`/s through every target at once; per-event delay and reads per event. */
+export async function pacedEvents(targets: Target[], perTarget: number, count: number, rate: number): Promise<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> {
+  const runs = await Promise.all(targets.flatMap((t) => Array.from({ length: perTarget }, () => pacedStream(t, count, rate).then((s) => ({ t, s })))));
+  const out: Partial<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> = {};
+  for (const t of targets) {
+    const mine = runs.filter((r) => r.t === t).map((r) => r.s);
+    const events = mine.reduce((a, s) => a + s.arrivals.length, 0);
+    const reads = mine.reduce((a, s) => a + s.reads, 0);
+    out[t.name] = { ...summarize(mine.flatMap(eventDelays)), readsPerEvent: reads / Math.max(1, events), events };
+  }
+  return out as Record<Target['name'], Summary & { readsPerEvent: number; events: number }>;
+}
+
+/** Closed loop: `concurrency` clients each sending the next request when the last answered, for `seconds`. */
+export async function closedLoop(t: Target, concurrency: number, seconds: number): Promise<{ rps: number; p99: number; p50: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const body = chatBody('mock-1');
+  const until = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const r = await send(t, body).catch(() => ({ status: 0, total: NaN }));
+        if (r.status === 200) latencies.push(r.total);
+        else errors += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return { rps: latencies.length / elapsed, p99: percentile(latencies, 99), p50: percentile(latencies, 50), errors };
+}
+
+/** The highest concurrency step whose p99 stays under `p99Ms`, and what it achieved. */
+export async function capacity(t: Target, p99Ms: number, seconds: number): Promise<{ rps: number; p99: number; concurrency: number; steps: string[] }> {
+  let best = { rps: 0, p99: NaN, concurrency: 0 };
+  const steps: string[] = [];
+  for (const c of [1, 2, 4, 8, 16, 32, 64]) {
+    const r = await closedLoop(t, c, seconds);
+    steps.push(`c=${c}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ''}`);
+    if (r.p99 < p99Ms && r.errors === 0 && r.rps > best.rps) best = { rps: r.rps, p99: r.p99, concurrency: c };
+    if (r.p99 >= p99Ms * 2) break;
+  }
+  return { ...best, steps };
+}
+
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** RSS of the relay's processes at rest, and the most it reached with 100 streams open and flowing. */
+export async function rssPer100Streams(t: Target, pids: number[]): Promise<{ before: number; during: number }> {
+  const total = () => pids.reduce((a, pid) => a + rssMiB(pid), 0);
+  const before = total();
+  const running = Array.from({ length: 100 }, () => pacedStream(t, 100, 20).catch(() => undefined));
+  let during = 0;
+  for (let i = 0; i < 8; i++) {
+    await delay(400);
+    during = Math.max(during, total());
+  }
+  await Promise.all(running);
+  return { before, during };
+}
+
+/** Small-request p99 through the relay, then again while one client sits on a 50 MB stream without reading. */
+export async function headOfLine(t: Target, n: number): Promise<{ baseline: Summary; stalled: Summary }> {
+  const body = chatBody('mock-1');
+  const run = async () => {
+    const s: number[] = [];
+    for (let i = 0; i < n; i++) s.push((await send(t, body)).total);
+    return summarize(s);
+  };
+  await run();
+  const baseline = await run();
+  let stalledRes: http.IncomingMessage | undefined;
+  await send(t, chatBody('mock-big-50mb', true), { stall: (res) => ((stalledRes = res), res.pause()) });
+  await delay(500); // let the window fill and the relay stop reading upstream
+  const stalled = await run();
+  stalledRes?.destroy();
+  return { baseline, stalled };
+}

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ROOT, waitFor } from '../test/support/tether-process.js';
+import { RelayWorld } from './relay-world.js';
+
+/** A child process we started, stopped by its own handle. */
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exit = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exit;
+  clearTimeout(timer);
+}
+
+/** The mock provider in its own process, so its work does not share the load generator's event loop. */
+async function startMockProcess(): Promise<{ child: ChildProcess; url: string; keys: { openai: string } }> {
+  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'test/fixtures/mock-provider.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { child, ...(JSON.parse(line) as { url: string; keys: { openai: string } }) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPortkey(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const bin = join(ROOT, 'bench/node_modules/@portkey-ai/gateway/build/start-server.js');
+  const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/portkey-preload.mjs'), bin, '--headless', `--port=${port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    () =>
+      new Promise<boolean | undefined>((resolve) => {
+        const sock = net.connect(port, '127.0.0.1', () => (sock.destroy(), resolve(true)));
+        sock.on('error', () => resolve(undefined));
+      }),
+    'the Portkey gateway to listen',
+    20_000,
+    100,
+  );
+  return { child, url };
+}
+
+/** Everything the benchmark runs against: mock, daemon + agent (a World), Portkey. */
+export interface Bench {
+  world: RelayWorld;
+  mockUrl: string;
+  key: string;
+  portkeyUrl: string;
+  leaseToken: string;
+  close(): Promise<void>;
+}
+
+export async function startBench(): Promise<Bench> {
+  const mock = await startMockProcess();
+  let world: RelayWorld | undefined;
+  let portkey: { child: ChildProcess; url: string } | undefined;
+  try {
+    world = await RelayWorld.start(mock.url, mock.keys.openai);
+    portkey = await startPortkey();
+    const token = await world.token('openai');
+    if (token.code !== 0) throw new Error(`tether token failed: ${token.stderr}`);
+    const started = world;
+    return {
+      world: started,
+      mockUrl: mock.url,
+      key: mock.keys.openai,
+      portkeyUrl: portkey.url,
+      leaseToken: token.stdout.trim(),
+      close: async () => {
+        await stop(portkey?.child);
+        await started.dispose();
+        await stop(mock.child);
+      },
+    };
+  } catch (err) {
+    await stop(portkey?.child);
+    await world?.dispose();
+    await stop(mock.child);
+    throw err;
+  }
+}

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, ControlClient } from './control-client.js';
+import { ExitCode } from './exit-codes.js';
+import { lineDiff } from './text-diff.js';
+
+type Json = Record<string, unknown>;
+
+interface Plan {
+  notes: string[];
+  /** A config file the tool reads, and how to change it. Never given a secret: only URLs and commands. */
+  file?: { path: string; update(current: Json): { next: Json; removed: string[] } };
+}
+
+interface Context {
+  proxyUrl: string;
+  /** The credential name the user chose with --name, if any. */
+  name: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+const home = (env: NodeJS.ProcessEnv) => env.HOME || os.homedir();
+const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Json) } : {});
+const PORT_NOTE = 'The proxy URL changes when the daemon restarts unless it runs with a fixed `--proxy-port`; run this again then.';
+
+const RECIPES: Record<string, { title: string; plan(ctx: Context): Plan }> = {
+  'claude-code': {
+    title: 'Claude Code',
+    plan({ proxyUrl, name = 'anthropic', env }) {
+      return {
+        notes: [
+          `Claude Code runs \`tether token ${name}\` (apiKeyHelper) at start, again on a 401 and every 5 minutes, and sends what it prints as x-api-key and Authorization: Bearer.`,
+          'Do not also set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN: Claude Code prefers them to the helper (`tether env` leaves them unset once this is set up).',
+          PORT_NOTE,
+        ],
+        file: {
+          path: path.join(env.CLAUDE_CONFIG_DIR || path.join(home(env), '.claude'), 'settings.json'),
+          update(current) {
+            const settings: Json = { ...current, apiKeyHelper: `tether token ${name}` };
+            const vars = obj(current.env);
+            // A key here would win over the helper, and is a secret on the server's disk.
+            const removed = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'].filter((k) => k in vars);
+            for (const k of removed) delete vars[k];
+            settings.env = { ...vars, ANTHROPIC_BASE_URL: `${proxyUrl}/${name}` };
+            return { next: settings, removed: removed.map((k) => `env.${k}`) };
+          },
+        },
+      };
+    },
+  },
+  opencode: {
+    title: 'opencode',
+    plan({ proxyUrl, env }) {
+      const dir = env.XDG_CONFIG_HOME || path.join(home(env), '.config');
+      return {
+        notes: ['Start it as `tether exec -- opencode`: the keys (leases) come from the environment, the addresses from opencode.json.', PORT_NOTE],
+        file: {
+          path: path.join(dir, 'opencode', 'opencode.json'),
+          update(current) {
+            const providers = obj(current.provider);
+            for (const id of ['anthropic', 'openai']) {
+              const entry = obj(providers[id]);
+              entry.options = { ...obj(entry.options), baseURL: `${proxyUrl}/${id}/v1` };
+              providers[id] = entry;
+            }
+            return { next: { $schema: 'https://opencode.ai/config.json', ...current, provider: providers }, removed: [] };
+          },
+        },
+      };
+    },
+  },
+  codex: {
+    title: 'Codex CLI (and the openai SDK)',
+    plan: () => ({ notes: ['Start it as `tether exec --provider openai -- codex`: it reads OPENAI_BASE_URL and OPENAI_API_KEY. Nothing to write.'] }),
+  },
+  'gemini-cli': {
+    title: 'Gemini CLI (and @google/genai)',
+    plan: () => ({ notes: ['Start it as `tether exec --provider gemini -- gemini`: it reads GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY (GOOGLE_API_KEY, which would win, is removed). Nothing to write.'] }),
+  },
+  aider: {
+    title: 'aider (and LiteLLM-style clients)',
+    plan: () => ({ notes: ['Start it as `tether exec -- aider`: it reads OPENAI_API_BASE / ANTHROPIC_BASE_URL and the *_API_KEY variables. Nothing to write.'] }),
+  },
+};
+const ALIASES: Record<string, string> = { claude: 'claude-code', gemini: 'gemini-cli' };
+
+export const SETUP_TOOLS = Object.keys(RECIPES);
+
+/** `tether setup TOOL [--name CREDENTIAL] [--write]`: what a tool needs to use Tether; with --write, applied after showing the diff. */
+export async function setupCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { write: { type: 'boolean' }, name: { type: 'string' } }, allowPositionals: true });
+  const tool = ALIASES[positionals[0] ?? ''] ?? positionals[0];
+  const recipe = tool === undefined ? undefined : RECIPES[tool];
+  if (positionals.length !== 1 || !recipe) throw new CliError(ExitCode.usage, `usage: tether setup TOOL [--name CREDENTIAL] [--write], TOOL one of ${SETUP_TOOLS.join(', ')}`);
+  const { proxyUrl } = ControlClient.locate().state;
+  const plan = recipe.plan({ proxyUrl, name: values.name, env: process.env });
+  const out: string[] = [`${recipe.title}:`, ...plan.notes.map((n) => `  ${n}`)];
+  if (plan.file) {
+    const before = readIfExists(plan.file.path);
+    let current: Json;
+    try {
+      current = before === '' ? {} : obj(JSON.parse(before));
+    } catch {
+      throw new CliError(ExitCode.usage, `${plan.file.path} is not valid JSON: fix it first, then run this again`);
+    }
+    const { next, removed } = plan.file.update(current);
+    const after = JSON.stringify(next, null, 2) + '\n';
+    if (after === before) out.push(`${plan.file.path} already has this.`);
+    else {
+      // A removed key is shown as removed, never printed: terminals end up in logs.
+      const shown = removed.reduce((text, key) => text.replace(new RegExp(`("${key.split('.').at(-1)}"\\s*:\\s*)"[^"\\n]*"`, 'g'), '$1"(hidden)"'), before);
+      out.push('', lineDiff(shown, after, plan.file.path).trimEnd());
+      if (removed.length) out.push(`(removes ${removed.join(', ')}: set, it would be used instead of the helper)`);
+      if (values.write) {
+        writeAtomic(plan.file.path, after);
+        out.push(`wrote ${plan.file.path}`);
+      } else out.push('', 'Nothing written: run again with --write to apply this change.');
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return ExitCode.ok;
+}
+
+function readIfExists(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new CliError(ExitCode.usage, `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Temp file + rename in the same folder; keeps the old file's mode (settings files are often 0600). */
+function writeAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  let mode = 0o600;
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    // new file
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}
