@@ -19,6 +19,10 @@ export const CredentialEntry = z.object({
   addedAt: z.string(),
   /** Servers (as the agent names them) allowed to use it; absent = every server. */
   servers: z.array(z.string().max(512)).max(64).optional(),
+  /** Forward mode: the secret is this command's output, run on the laptop (agent/forward-credential.ts). */
+  command: z.string().min(1).max(4096).optional(),
+  /** Forward mode: how long one minted secret is valid. */
+  ttlMs: z.number().int().min(5000).max(24 * 60 * 60 * 1000).optional(),
 });
 export type CredentialEntry = z.infer<typeof CredentialEntry>;
 

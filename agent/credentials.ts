@@ -1,6 +1,7 @@
 import { PROVIDERS, ProviderName, isValidKeyHeader, providerSpec, type ProviderSpec } from '../protocol/index.js';
 import { readConfig, updateConfig, type CredentialEntry, type StoreKind } from './config.js';
 import { AgentError } from './errors.js';
+import { CommandToken, planCommand } from './forward-credential.js';
 import { credentialAccount, type StoreShelf } from './secret-stores.js';
 
 export interface ResolvedCredential {
@@ -12,6 +13,8 @@ export interface ResolvedCredential {
   /** The header (lower-case) and prefix the key goes in upstream: the spec's, or a `custom` credential's own. */
   keyHeader: string;
   keyPrefix: string;
+  /** Forward mode: mints the secret (then `secret` is empty); the daemon calls the provider itself. */
+  minter?: CommandToken;
 }
 
 export interface AddCredential {
@@ -26,7 +29,13 @@ export interface AddCredential {
   secret?: string;
   /** Servers allowed to use it; omitted = every server. */
   servers?: string[];
+  /** Forward mode: the command whose output is the secret, and how long one output is valid. */
+  command?: string;
+  ttlMs?: number;
 }
+
+/** A forward credential's minted secret lasts this long unless `--ttl` says otherwise. */
+export const DEFAULT_FORWARD_TTL_MS = 50 * 60_000;
 
 export function knownProvider(id: string): ProviderSpec {
   const spec = providerSpec(id);
@@ -65,6 +74,12 @@ export class CredentialBook {
     }
     if (keyHeader !== undefined && !isValidKeyHeader(keyHeader)) throw new AgentError('bad-config', `"${req.keyHeader}" cannot carry a key: use a header name such as authorization or x-api-key`);
     if (req.keyPrefix !== undefined && /[\r\n\0]/.test(req.keyPrefix)) throw new AgentError('bad-config', 'the key prefix must be one line');
+    if (req.command !== undefined) {
+      if (req.secret !== undefined) throw new AgentError('bad-config', 'a credential is either a stored secret or a --command, not both');
+      planCommand(req.command); // refuses unclosed quotes and empty commands now, not at the first lease
+    }
+    if (req.ttlMs !== undefined && req.command === undefined) throw new AgentError('bad-config', '--ttl is for --command credentials');
+    if (req.ttlMs !== undefined && (req.ttlMs < 5000 || req.ttlMs > 24 * 3_600_000)) throw new AgentError('bad-config', '--ttl must be between 5s and 24h');
     if (req.secret !== undefined) {
       if (!req.secret) throw new AgentError('no-secret', 'the secret is empty');
       const store = await this.stores.open(req.store);
@@ -79,6 +94,7 @@ export class CredentialBook {
       store: req.store,
       addedAt: new Date().toISOString(),
       ...(req.servers ? { servers: [...new Set(req.servers)] } : {}),
+      ...(req.command !== undefined ? { command: req.command, ttlMs: req.ttlMs ?? DEFAULT_FORWARD_TTL_MS } : {}),
     };
     updateConfig(this.configFile, (c) => {
       c.credentials = c.credentials.filter((e) => e.name !== name);
@@ -138,6 +154,14 @@ export class CredentialBook {
     const entry = this.list().find((e) => e.name === name);
     if (!entry) throw new AgentError('unknown-credential', `no credential named "${name}": add it with \`tether creds add\``);
     const spec = knownProvider(entry.provider);
+    const baseUrlOf = () => (entry.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
+    const keyOf = { keyHeader: entry.keyHeader ?? spec.keyHeader, keyPrefix: entry.keyPrefix ?? spec.keyPrefix };
+    if (entry.command !== undefined) {
+      // Nothing runs here: the command runs only when a lease on it is granted (CommandToken.current).
+      if (!baseUrlOf()) throw new AgentError('bad-url', `"${name}" has no base URL: add it again with --base-url`);
+      const minter = new CommandToken(name, entry.command, entry.ttlMs ?? DEFAULT_FORWARD_TTL_MS);
+      return { entry, spec, baseUrl: baseUrlOf(), secret: '', ...keyOf, minter };
+    }
     const store = await this.stores.open(entry.store);
     const secret = await store.get(credentialAccount(name));
     if (!secret) throw new AgentError('no-secret', `the ${entry.store} store holds no secret for "${name}": add it again with \`tether creds add ${entry.provider} --name ${name}\``);

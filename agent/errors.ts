@@ -21,7 +21,8 @@ export type AgentErrorCode =
   | 'host-key-changed'
   | 'tls-cert-changed'
   | 'ssh-auth-failed'
-  | 'server-setup';
+  | 'server-setup'
+  | 'mint-failed';
 
 /** An expected failure: one line for a person, and a code for code. */
 export class AgentError extends Error {

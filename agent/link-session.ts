@@ -6,6 +6,7 @@ import type { Answer, ApprovalPolicy } from './approvals.js';
 import { auditProcess, type AuditLog } from './audit.js';
 import type { CredentialBook } from './credentials.js';
 import { newLeaseId } from './crypto.js';
+import { ForwardRenewals, forwardSecret } from './forward-renewals.js';
 import { LeaseBook } from './lease-book.js';
 import type { Link } from './link.js';
 import { RelayHost } from './relay.js';
@@ -29,6 +30,8 @@ export interface SessionEvents {
 export class LinkSession extends EventEmitter<SessionEvents> {
   readonly leases: LeaseBook;
   readonly relay: RelayHost;
+  /** Forward leases: their minted secrets, renewed at the daemon before they expire. */
+  private readonly forwards: ForwardRenewals;
   /** Providers granted "allow while connected": later requests for them are granted at once. */
   private readonly allowed = new Set<string>();
 
@@ -38,6 +41,11 @@ export class LinkSession extends EventEmitter<SessionEvents> {
   ) {
     super();
     this.leases = new LeaseBook((leaseId, ttlMs) => link.send({ t: 'lease.renew', leaseId, ttlMs }));
+    this.forwards = new ForwardRenewals(
+      this.leases,
+      (leaseId, ttlMs, forward) => link.send({ t: 'lease.renew', leaseId, ttlMs, forward }),
+      (leaseId, err) => deps.audit.record({ event: 'lease', server: this.server, leaseId, decision: 'renew-failed', detail: err instanceof Error ? err.message.slice(0, 200) : 'mint failed' }),
+    );
     this.relay = new RelayHost({
       peer: {
         send: (m) => link.send(m),
@@ -52,6 +60,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       },
     });
     this.leases.on('dropped', (lease, reason) => {
+      this.forwards.drop(lease.leaseId);
       // An expired or released lease lets a running response finish; a revoked one does not.
       if (reason !== 'expired' && reason !== 'released') this.relay.abortLease(lease.leaseId, `lease ${reason}`);
       this.emit('activity', { kind: 'lease-ended', server: this.server, credential: lease.credential, leaseId: lease.leaseId, status: reason });
@@ -75,7 +84,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
   /** Sends the current credential list; call after READY and whenever it changes. */
   sendOffer(): string[] {
     const creds = this.deps.credentials.lendableTo(this.server);
-    this.link.offer(creds.map((c) => ({ name: c.name, provider: c.provider, mode: 'relay' as const })));
+    this.link.offer(creds.map((c) => ({ name: c.name, provider: c.provider, mode: c.command !== undefined ? ('forward' as const) : ('relay' as const) })));
     return creds.map((c) => c.name);
   }
 
@@ -177,13 +186,17 @@ export class LinkSession extends EventEmitter<SessionEvents> {
     if (answer === 'deny') return deny('denied', how === 'person' ? 'denied on the laptop' : 'denied by the laptop\'s approval policy');
     try {
       const cred = await this.deps.credentials.resolve(req.provider);
+      // Forward mode: the command runs here, after the approval, never on the daemon's word alone.
+      const minted = cred.minter ? await cred.minter.current() : undefined;
       if (this.link.state !== 'READY') return;
       const ttlMs = Math.min(this.deps.leaseTtlMs, this.link.welcome?.maxLeaseTtlMs ?? this.deps.leaseTtlMs);
       const scope = answer === 'allow' ? 'connection' : 'once';
       const leaseId = newLeaseId();
       this.leases.add({ leaseId, credential: cred.entry.name, scope, ttlMs });
       if (answer === 'allow') this.allowed.add(req.provider);
-      this.link.send({ t: 'lease.grant', id: req.id, leaseId, scope, ttlMs });
+      const forward = minted ? { ...forwardSecret(minted), baseUrl: cred.baseUrl, keyHeader: cred.keyHeader, keyPrefix: cred.keyPrefix } : undefined;
+      this.link.send({ t: 'lease.grant', id: req.id, leaseId, scope, ttlMs, ...(forward ? { forward } : {}) });
+      if (minted && cred.minter && scope === 'connection') this.forwards.track(leaseId, cred.minter, minted);
       this.deps.audit.record({ event: 'lease', server: this.server, provider: cred.spec.id, name: cred.entry.name, process: auditProcess(req.process), decision: `${answer} (${how})`, scope, leaseId });
       this.emit('activity', { kind: 'lease', server: this.server, credential: cred.entry.name, decision: answer, leaseId, pid: req.process.pid });
     } catch (err) {

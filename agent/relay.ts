@@ -127,6 +127,10 @@ class RelayStream {
   private res: http.IncomingMessage | undefined;
   private readonly early: Uint8Array[] = [];
   private earlyEnd = false;
+  /** END came from the daemon: its request body is complete. */
+  private endReceived = false;
+  /** Credit owed for request bytes after END, sent with the relay.head (see giveCredit). */
+  private heldCredit = 0;
   /** Bytes received from the daemon not yet credited back. */
   private unacked = 0;
   private awaitingDrain = 0;
@@ -172,6 +176,7 @@ class RelayStream {
 
   requestEnd(): void {
     if (this.state === 'DONE') return;
+    this.endReceived = true;
     if (!this.req) this.earlyEnd = true;
     else this.req.end();
   }
@@ -192,6 +197,11 @@ class RelayStream {
   private callUpstream(cred: ResolvedCredential): void {
     if (this.state === 'DONE') return;
     this.provider = cred.spec.id;
+    if (cred.minter) {
+      // Forward credentials are sent to the daemon on a grant; relaying one would run its command at the server's asking.
+      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}" is lent in forward mode: the server calls the provider itself`);
+      return;
+    }
     let url: URL;
     try {
       url = new URL(cred.baseUrl + this.open.path);
@@ -232,7 +242,16 @@ class RelayStream {
   private giveCredit(bytes: number): void {
     if (this.state === 'DONE') return;
     this.unacked -= bytes;
-    this.deps.peer.sendFrame(encodeCredit(this.open.sid, bytes));
+    // After END the daemon sends no more DATA: this credit only settles the account, so it
+    // waits for the relay.head and leaves in the same write instead of a write of its own.
+    if (this.endReceived && this.state === 'REQUESTING') this.heldCredit += bytes;
+    else this.deps.peer.sendFrame(encodeCredit(this.open.sid, bytes));
+  }
+
+  private releaseHeldCredit(): void {
+    if (this.heldCredit === 0) return;
+    this.deps.peer.sendFrame(encodeCredit(this.open.sid, this.heldCredit));
+    this.heldCredit = 0;
   }
 
   private respond(res: http.IncomingMessage): void {
@@ -243,6 +262,7 @@ class RelayStream {
     this.res = res;
     this.state = 'RESPONDING';
     this.status = res.statusCode ?? 502;
+    this.releaseHeldCredit();
     this.deps.peer.send({ t: 'relay.head', sid: this.open.sid, status: this.status, headers: downstreamHeaders(res.rawHeaders) });
     res.on('data', (chunk: Buffer) => {
       this.bytesDown += chunk.byteLength;
@@ -285,6 +305,7 @@ class RelayStream {
     if (this.state === 'DONE') return;
     const body = Buffer.from(JSON.stringify(providerErrorBody(shape, 502, 'upstream', message)));
     const { sid } = this.open;
+    this.releaseHeldCredit();
     this.deps.peer.send({ t: 'relay.head', sid, status: 502, headers: [['content-type', 'application/json'], ['content-length', String(body.byteLength)]] });
     this.deps.peer.sendFrame(encodeData(sid, body));
     this.deps.peer.sendFrame(encodeEnd(sid));

@@ -27,7 +27,7 @@ export class RelayWorld {
   static async start(mockUrl: string, key: string): Promise<RelayWorld> {
     const world = new RelayWorld();
     try {
-      world.daemon = new TetherProcess(['serve', '--heartbeat-ms', '1000'], { home: world.serverHome, bin: SERVER_BIN, logFile: world.logFile('daemon') });
+      world.daemon = new TetherProcess(['serve', '--proxy-port', '0', '--heartbeat-ms', '1000'], { home: world.serverHome, bin: SERVER_BIN, logFile: world.logFile('daemon') });
       const file = join(world.serverHome, 'run/daemon.json');
       world.state = await waitFor(() => {
         const s = readJsonIfExists<RelayWorld['state']>(file);

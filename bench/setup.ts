@@ -7,7 +7,7 @@ import { ROOT, waitFor } from '../test/support/tether-process.js';
 import { RelayWorld } from './relay-world.js';
 
 /** A child process we started, stopped by its own handle. */
-async function stop(child: ChildProcess | undefined): Promise<void> {
+export async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exit = once(child, 'exit');
   child.kill('SIGTERM');
@@ -17,7 +17,7 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 /** The mock provider in its own process, so its work does not share the load generator's event loop. */
-async function startMockProcess(): Promise<{ child: ChildProcess; url: string; keys: { openai: string } }> {
+export async function startMockProcess(): Promise<{ child: ChildProcess; url: string; keys: { openai: string } }> {
   const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'test/fixtures/mock-provider.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   return { child, ...(JSON.parse(line) as { url: string; keys: { openai: string } }) };

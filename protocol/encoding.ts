@@ -15,12 +15,19 @@ export const Nonce = base64url(32);
 export const DisplayName = z.string().min(1).max(64).regex(/^[\w.@:+-][\w .@:+-]*$/, 'letters, digits, space and ._@:+- only');
 
 /** A credential or provider name as it appears in proxy paths: `/openai/...`. */
+export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 export const ProviderName = z.string().min(1).max(48).regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and -');
+
+/** ProviderName's test without zod, for every proxied request: the pattern is ASCII, so units are code points. */
+export function isProviderName(name: string): boolean {
+  return PROVIDER_NAME_PATTERN.test(name);
+}
 
 /** Relay stream ids are chosen by the daemon; 0 is never used. */
 export const StreamId = z.number().int().min(1).max(0xffffffff);
 
-export const LeaseId = z.string().regex(/^ls_[A-Za-z0-9_-]{8,64}$/);
+export const LEASE_ID_PATTERN = /^ls_[A-Za-z0-9_-]{8,64}$/;
+export const LeaseId = z.string().regex(LEASE_ID_PATTERN);
 
 /** Lease tokens: `tth_` and 256 random bits. They exist only on the server. */
 export const LEASE_TOKEN_PREFIX = 'tth_';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LeaseId, ProviderName } from './encoding.js';
+import { isValidKeyHeader } from './providers.js';
 
 /** Providers (credential names) the agent lends on this link; sent after welcome and on change. */
 export const Offer = z.object({
@@ -44,6 +45,26 @@ export const LeaseRequest = z.object({
 export type LeaseRequest = z.infer<typeof LeaseRequest>;
 
 /**
+ * Forward mode: a secret minted on the laptop (a credential whose secret is a command's
+ * output) that the daemon holds in memory and sends to the provider itself. Validity is
+ * relative (`expiresInMs` from receipt), so the laptop's and server's clocks need not agree.
+ */
+export const ForwardSecret = z.object({
+  /** Goes into an HTTP header: printable ASCII, no spaces or line breaks. */
+  secret: z.string().min(1).max(8192).regex(/^[\x21-\x7e]+$/),
+  expiresInMs: z.number().int().min(1000).max(24 * 60 * 60 * 1000),
+});
+export type ForwardSecret = z.infer<typeof ForwardSecret>;
+
+/** On a grant, also where the daemon sends the secret: the credential's base URL and key header. */
+export const ForwardGrant = ForwardSecret.extend({
+  baseUrl: z.string().max(2048).regex(/^https?:\/\/[^\s]+$/),
+  keyHeader: z.string().refine(isValidKeyHeader, 'not a header that can carry a key'),
+  keyPrefix: z.string().max(32).regex(/^[\x20-\x7e]*$/),
+});
+export type ForwardGrant = z.infer<typeof ForwardGrant>;
+
+/**
  * agent → daemon. `once`: one lease, never renewed. `connection`: renewed by the agent
  * while the link lives, and later requests like it are granted without asking again.
  */
@@ -53,6 +74,8 @@ export const LeaseGrant = z.object({
   leaseId: LeaseId,
   scope: z.enum(['once', 'connection']),
   ttlMs: z.number().int().min(1000),
+  /** Only for a credential the laptop lends in forward mode. */
+  forward: ForwardGrant.optional(),
 });
 export type LeaseGrant = z.infer<typeof LeaseGrant>;
 
@@ -70,6 +93,8 @@ export const LeaseRenew = z.object({
   t: z.literal('lease.renew'),
   leaseId: LeaseId,
   ttlMs: z.number().int().min(1000),
+  /** Forward mode: a freshly minted secret replacing the one the daemon holds. */
+  forward: ForwardSecret.optional(),
 });
 export type LeaseRenew = z.infer<typeof LeaseRenew>;
 

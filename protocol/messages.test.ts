@@ -98,3 +98,28 @@ describe('provider error bodies', () => {
     expect(providerErrorBody('gemini', 401, 'authentication', 'x')).toMatchObject({ error: { status: 'UNAUTHENTICATED', code: 401 } });
   });
 });
+
+describe('forward mode on lease.grant and lease.renew', () => {
+  const leaseId = `ls_${'C'.repeat(22)}`;
+  const forward = { secret: 'ya29.minted-token', expiresInMs: 3000, baseUrl: 'https://aiplatform.googleapis.com', keyHeader: 'authorization', keyPrefix: 'Bearer ' };
+  const grant = { t: 'lease.grant', id: 'rq_abcdef', leaseId, scope: 'connection', ttlMs: 60_000, forward } as const;
+
+  it('round-trips a grant with a forwarded secret and a renew with a new one', () => {
+    expect(decodeMessage(encodeMessage(grant))).toEqual(grant);
+    const renew = { t: 'lease.renew', leaseId, ttlMs: 5000, forward: { secret: 'ya29.next', expiresInMs: 3000 } } as const;
+    expect(decodeMessage(encodeMessage(renew))).toEqual(renew);
+    const plain = { t: 'lease.grant', id: 'rq_abcdef', leaseId, scope: 'once', ttlMs: 60_000 } as const;
+    expect(decodeMessage(encodeMessage(plain))).toEqual(plain);
+  });
+
+  it.each([
+    ['a secret with a line break (header injection)', { ...forward, secret: 'tok\r\nx-evil: 1' }],
+    ['an empty secret', { ...forward, secret: '' }],
+    ['a key header that is not one', { ...forward, keyHeader: 'host' }],
+    ['a non-http base URL', { ...forward, baseUrl: 'file:///etc/passwd' }],
+    ['a prefix with a line break', { ...forward, keyPrefix: 'Bearer\n' }],
+    ['a validity under a second', { ...forward, expiresInMs: 10 }],
+  ])('refuses %s', (_name, bad) => {
+    expect(codeOf(() => decodeMessage(JSON.stringify({ ...grant, forward: bad })))).toBe('bad-message');
+  });
+});

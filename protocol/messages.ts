@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { CloseCodes, ProtocolError } from './errors.js';
 import { Auth, Hello, Pair, Welcome } from './handshake.js';
+import { decodeHotMessage } from './hot-messages.js';
 import { LeaseDeny, LeaseEnded, LeaseGrant, LeaseRenew, LeaseRequest, LeaseRevoke, Offer } from './leases.js';
 import { RelayAbort, RelayHead, RelayOpen } from './relay.js';
 import { Bye, ErrorFrame, Heartbeat } from './session.js';
@@ -63,6 +64,8 @@ export function decodeMessage(text: string): Message {
       CloseCodes.versionMismatch,
     );
   }
+  const hot = decodeHotMessage(tag, raw as Record<string, unknown>);
+  if (hot) return hot;
   const parsed = schemas[tag].safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

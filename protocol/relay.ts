@@ -56,11 +56,22 @@ export type BinaryFrame =
 
 const HEADER_BYTES = 5;
 
+// Bytes by hand rather than through a DataView: one object less per frame on the hot path.
+function putUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
+}
+
+function getUint32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
+
 function header(kind: FrameKind, sid: number, extra: number): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + extra);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, kind);
-  view.setUint32(1, sid);
+  out[0] = kind;
+  putUint32(out, 1, sid);
   return out;
 }
 
@@ -78,16 +89,15 @@ export function encodeEnd(sid: number): Uint8Array {
 
 export function encodeCredit(sid: number, bytes: number): Uint8Array {
   const out = header(FrameKind.credit, sid, 4);
-  new DataView(out.buffer).setUint32(HEADER_BYTES, bytes);
+  putUint32(out, HEADER_BYTES, bytes);
   return out;
 }
 
 /** Decodes a binary WebSocket message; a DATA payload is a view into `frame`, not a copy. */
 export function decodeFrame(frame: Uint8Array): BinaryFrame {
   if (frame.byteLength < HEADER_BYTES) throw new ProtocolError('bad-frame', `binary frame of ${frame.byteLength} bytes is shorter than its header`);
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const kind = view.getUint8(0);
-  const sid = view.getUint32(1);
+  const kind = frame[0]!;
+  const sid = getUint32(frame, 1);
   if (sid === 0) throw new ProtocolError('bad-frame', 'stream id 0 is reserved');
   switch (kind) {
     case FrameKind.data:
@@ -100,7 +110,7 @@ export function decodeFrame(frame: Uint8Array): BinaryFrame {
       return { kind, sid };
     case FrameKind.credit: {
       if (frame.byteLength !== HEADER_BYTES + 4) throw new ProtocolError('bad-frame', 'CREDIT frame carries exactly 4 bytes');
-      const bytes = view.getUint32(HEADER_BYTES);
+      const bytes = getUint32(frame, HEADER_BYTES);
       if (bytes === 0) throw new ProtocolError('bad-frame', 'CREDIT of 0 bytes');
       return { kind, sid, bytes };
     }

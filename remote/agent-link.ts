@@ -10,6 +10,7 @@ import {
   encodeMessage,
   type ErrorCode,
   type ErrorShape,
+  type ForwardSecret,
   type LeaseGrant,
   type Message,
   type Offer,
@@ -276,7 +277,7 @@ export class AgentLink implements StreamHost {
         this.settleRequest(message);
         return;
       case 'lease.renew':
-        this.renew(message.leaseId, message.ttlMs);
+        this.renew(message.leaseId, message.ttlMs, message.forward);
         return;
       case 'lease.revoke':
         this.opts.leases.endForLink(this.id, 'revoked', message.leaseIds);
@@ -317,7 +318,7 @@ export class AgentLink implements StreamHost {
     request.reject(new LeaseRequestError(code, message.message));
   }
 
-  private renew(leaseId: string, ttlMs: number): void {
+  private renew(leaseId: string, ttlMs: number, forward?: ForwardSecret): void {
     const lease = this.opts.leases.find(this.id, leaseId);
     if (!lease) {
       this.protocolError('unknown-lease', `no live lease ${leaseId} on this link`, leaseId);
@@ -326,6 +327,13 @@ export class AgentLink implements StreamHost {
     if (lease.scope === 'once') {
       this.protocolError('unexpected-message', `lease ${leaseId} was granted once and is not renewed`, leaseId);
       return;
+    }
+    if (forward) {
+      if (!lease.forward) {
+        this.protocolError('bad-message', `lease ${leaseId} is not a forward lease`, leaseId);
+        return;
+      }
+      lease.forward.update(forward);
     }
     this.opts.leases.renew(this.id, leaseId, Math.min(ttlMs, this.opts.maxLeaseTtlMs));
   }

@@ -1,5 +1,6 @@
 import type { LeaseRequest, ProcessInfo } from '../protocol/index.js';
 import { LeaseRequestError, type AgentLink, type OfferedCredential } from './agent-link.js';
+import { ForwardedCredential } from './forward-relay.js';
 import type { Lease, LeaseTable } from './lease-table.js';
 
 export interface GrantContext {
@@ -22,6 +23,9 @@ export async function grantLease(
   const grant = await link.requestLease(offered.name, purpose, process, ctx.requestTimeoutMs);
   if (!link.isOpen) throw new LeaseRequestError('no-laptop', `${link.name} disconnected while granting`);
   const ttl = Math.min(grant.ttlMs, ctx.maxLeaseTtlMs);
+  const forward = grant.forward ? new ForwardedCredential(grant.forward) : undefined;
+  // A lease granted once is never renewed, so it cannot outlive the one secret it carries.
+  const expiresAt = forward && grant.scope === 'once' ? Math.min(Date.now() + ttl, forward.validUntil) : Date.now() + ttl;
   return ctx.leases.add({
     leaseId: grant.leaseId,
     linkId: link.id,
@@ -29,7 +33,8 @@ export async function grantLease(
     name: offered.name,
     provider: offered.provider,
     scope: grant.scope,
-    expiresAt: Date.now() + ttl,
+    expiresAt,
     pid: process.pid,
+    ...(forward ? { forward } : {}),
   });
 }

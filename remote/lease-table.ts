@@ -1,5 +1,6 @@
 import { LEASE_TOKEN_PREFIX, type LeaseEnded } from '../protocol/index.js';
 import { randomText, sha256Hex } from './crypto.js';
+import type { ForwardedCredential } from './forward-relay.js';
 
 export type LeaseScope = 'once' | 'connection';
 
@@ -15,6 +16,8 @@ export interface Lease {
   scope: LeaseScope;
   expiresAt: number;
   pid: number;
+  /** Forward mode: the laptop's minted secret, in memory only; dropped when the lease ends. */
+  forward?: ForwardedCredential;
 }
 
 /** Why a lease ended. 'disconnected' never reaches the wire: the link is already gone. */
@@ -138,6 +141,8 @@ export class LeaseTable {
 
   private end(lease: Lease, reason: LeaseEndReason): void {
     if (!this.byToken.delete(lease.token)) return;
+    // An expired or released lease lets a running response finish; any other end cuts it.
+    lease.forward?.drop(reason !== 'expired' && reason !== 'released');
     clearTimeout(this.timers.get(lease.token));
     this.timers.delete(lease.token);
     this.ended.set(sha256Hex(lease.token), { why: WHY[reason], name: lease.name, provider: lease.provider, at: this.now() });

@@ -1,8 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { ProviderName, RelayOpen, providerErrorBody, providerSpec, type ErrorKind, type ErrorShape } from '../protocol/index.js';
+import { RelayOpen, isProviderName, providerErrorBody, providerSpec, type ErrorKind, type ErrorShape } from '../protocol/index.js';
 import type { ControlApi } from './control-api.js';
 import type { DaemonView } from './daemon-view.js';
 import type { ExecHandle } from './exec-handles.js';
+import { forwardRequest } from './forward-relay.js';
 import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
 import type { Lease } from './lease-table.js';
 
@@ -57,7 +58,7 @@ function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerRespons
   const name = match?.[1] ?? '';
   let rest = match?.[2] ?? '';
   if (!rest.startsWith('/')) rest = '/' + rest;
-  if (!ProviderName.safeParse(name).success) {
+  if (!isProviderName(name)) {
     sendProviderError(res, 'openai', 404, 'not-found', 'no such path: the proxy serves /<credential-name>/… (see `tether status`)');
     return;
   }
@@ -106,7 +107,8 @@ function relayLease(view: DaemonView, lease: Lease, name: string, rest: string, 
     sendProviderError(res, shape, 405, 'bad-request', `method ${method.slice(0, 16)} is not relayed`);
     return;
   }
-  link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
+  if (lease.forward) forwardRequest(lease.forward, lease.provider, method, rest, req, res, shape);
+  else link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
 }
 
 /** A `tether exec` child's key: relayed under the exec's current lease, or refused at once saying why. */

@@ -37,6 +37,8 @@ export class RelayStream {
   private recvWindow = RELAY_WINDOW;
   /** Response bytes written to the client but still queued in Node (credited on 'drain'). */
   private owedCredit = 0;
+  /** Credit granted during this read, sent when the read is handled (see grantCredit). */
+  private creditDue = 0;
   /** The part of one request chunk that did not fit the credit; the request is paused meanwhile. */
   private pending: Buffer | undefined;
   private requestEnded = false;
@@ -168,7 +170,20 @@ export class RelayStream {
     this.grantCredit(bytes);
   }
 
+  /**
+   * Credit leaves once the frames of the current read are handled (a microtask): one CREDIT
+   * for all the DATA of one read, and none at all when that read also held the END, since a
+   * finished stream takes no more DATA. Small responses then cost one frame less each way.
+   */
   private grantCredit(bytes: number): void {
+    if (this.creditDue === 0) queueMicrotask(() => this.sendCreditDue());
+    this.creditDue += bytes;
+  }
+
+  private sendCreditDue(): void {
+    const bytes = this.creditDue;
+    this.creditDue = 0;
+    if (bytes === 0 || this.state === 'DONE') return;
     this.recvWindow += bytes;
     this.host.sendFrame(encodeCredit(this.sid, bytes));
   }

@@ -77,7 +77,7 @@ describe('pairing', () => {
     await world.daemon.stop();
     const impostorHome = join(world.root, 'impostor');
     const { SERVER_BIN } = await import('./support/tether-process.js');
-    const impostor = new TetherProcess(['serve', '--socket', world.state.socket], { home: impostorHome, bin: SERVER_BIN, logFile: world.logFile('impostor') });
+    const impostor = new TetherProcess(['serve', '--proxy-port', '0', '--socket', world.state.socket], { home: impostorHome, bin: SERVER_BIN, logFile: world.logFile('impostor') });
     try {
       await impostor.waitForOutput(/ready|listening/i);
       const refused = agentOnce(world, []);

@@ -101,7 +101,7 @@ describe('wss transport', () => {
     const impostorHome = join(w.root, 'impostor');
     mkdirSync(join(impostorHome, 'daemon'), { recursive: true, mode: 0o700 });
     for (const f of ['tls-cert.pem', 'tls-key.pem']) copyFileSync(join(w.serverHome, 'daemon', f), join(impostorHome, 'daemon', f));
-    const impostor = new TetherProcess(['serve', '--listen', `127.0.0.1:${port}`], { home: impostorHome, bin: SERVER_BIN, logFile: w.logFile('impostor') });
+    const impostor = new TetherProcess(['serve', '--proxy-port', '0', '--listen', `127.0.0.1:${port}`], { home: impostorHome, bin: SERVER_BIN, logFile: w.logFile('impostor') });
     extra.push(impostor);
     await impostor.waitForOutput(/listening/);
     const keyRefused = agent(w, url, []);

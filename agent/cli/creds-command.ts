@@ -1,6 +1,7 @@
 import { PROVIDERS } from '../../protocol/index.js';
 import { ControlClient } from '../control/client.js';
 import { CredentialBook, knownProvider } from '../credentials.js';
+import { parseTtl } from '../forward-credential.js';
 import { AgentError } from '../errors.js';
 import { ensureDirs } from '../paths.js';
 import { StoreShelf } from '../secret-stores.js';
@@ -12,6 +13,11 @@ export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url UR
                                     add a credential; the secret is read from stdin or a hidden prompt
                                     (custom: any OpenAI-compatible URL; --key-header H --key-prefix P
                                     choose how the key is sent, default "authorization: Bearer KEY")
+  tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m] [--base-url URL]
+                                    forward mode: the secret is CMD's output, run on this laptop only
+                                    when a lease is approved (cached until shortly before --ttl), and
+                                    sent to the server, which calls the provider itself; no shell
+                                    unless CMD uses shell syntax (| ; $ * …)
   tether creds list [--json]        credentials this laptop lends (never the secret)
   tether creds rm NAME              forget a credential and its secret`;
 
@@ -46,7 +52,12 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     'key-header': { type: 'string' },
     'key-prefix': { type: 'string' },
     store: { type: 'string' },
+    provider: { type: 'string' },
+    command: { type: 'string' },
+    ttl: { type: 'string' },
   });
+  if (values.command !== undefined || values.provider !== undefined) return addForward(values, positionals, ctx, book);
+  if (values.ttl !== undefined) throw new UsageError('--ttl is for --command credentials');
   if (positionals.length !== 1) {
     throw new UsageError(`usage: tether creds add PROVIDER (one of ${Object.keys(PROVIDERS).join(', ')}); the secret comes from stdin, never the command line`);
   }
@@ -78,9 +89,34 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
   return 0;
 }
 
+/**
+ * `creds add PROVIDER --name N --command CMD` (or `creds add N --provider PROVIDER --command CMD`):
+ * a forward credential. Only metadata is written; the command runs in the agent, on approved leases.
+ */
+async function addForward(values: { name?: string; provider?: string; command?: string; ttl?: string; 'base-url'?: string; 'key-header'?: string; 'key-prefix'?: string; store?: string }, positionals: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
+  if (positionals.length !== 1 || values.command === undefined) throw new UsageError('usage: tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m]');
+  if (values.store !== undefined) throw new UsageError('--store is for stored secrets; a --command credential keeps its minted secret in the agent\'s memory only');
+  const provider = values.provider ?? positionals[0]!;
+  const name = values.provider !== undefined ? positionals[0]! : (values.name ?? provider);
+  const spec = knownProvider(provider);
+  const entry = await book.add({
+    provider,
+    name,
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    ...(values['key-header'] !== undefined ? { keyHeader: values['key-header'] } : {}),
+    ...(values['key-prefix'] !== undefined ? { keyPrefix: values['key-prefix'] } : {}),
+    store: 'memory',
+    command: values.command,
+    ...(values.ttl !== undefined ? { ttlMs: parseTtl(values.ttl) } : {}),
+  });
+  ctx.err(`added ${entry.name} (${spec.title}, forward mode: runs its command on approved leases, each output valid ${Math.round((entry.ttlMs ?? 0) / 1000)} s)`);
+  await notifyAgent(ctx);
+  return 0;
+}
+
 function list(args: string[], ctx: CliContext, book: CredentialBook): number {
   const { values } = parseCommand('creds list', args, { json: { type: 'boolean' } });
-  const creds = book.list().map((c) => ({ name: c.name, provider: c.provider, baseUrl: c.baseUrl ?? knownProvider(c.provider).defaultBaseUrl, store: c.store, addedAt: c.addedAt }));
+  const creds = book.list().map((c) => ({ name: c.name, provider: c.provider, baseUrl: c.baseUrl ?? knownProvider(c.provider).defaultBaseUrl, store: c.command !== undefined ? 'command' : c.store, addedAt: c.addedAt }));
   if (values.json) {
     ctx.out(JSON.stringify(creds, null, 2));
     return 0;

@@ -90,7 +90,7 @@ describe('tether (server CLI bundle)', () => {
   });
 
   it('serves, pairs, leases, denies, and stops cleanly', async () => {
-    serve = spawn(process.execPath, [bundle, 'serve', '--server-id', 'cli-box', '--request-timeout-ms', '3000'], {
+    serve = spawn(process.execPath, [bundle, 'serve', '--proxy-port', '0', '--server-id', 'cli-box', '--request-timeout-ms', '3000'], {
       cwd: dir,
       env: { ...process.env, TETHER_HOME: home },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createDaemon, type Daemon } from '../daemon.js';
 import { IdleExit } from '../idle-exit.js';
 import { tetherHome } from '../paths.js';
+import { defaultProxyPort } from '../proxy-port.js';
 import { CliError } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -36,8 +37,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     allowPositionals: false,
   });
-  const proxyPort = positiveInt('proxy-port', values['proxy-port']);
-  if (proxyPort !== undefined && proxyPort > 65535) throw new CliError(ExitCode.usage, '--proxy-port must be at most 65535');
+  const chosenPort = positiveInt('proxy-port', values['proxy-port']);
+  if (chosenPort !== undefined && chosenPort > 65535) throw new CliError(ExitCode.usage, '--proxy-port must be at most 65535');
+  const proxyPort = chosenPort ?? defaultProxyPort(process.getuid?.() ?? 0, process.env.TETHER_HOME);
   let daemon: Daemon;
   try {
     daemon = await createDaemon({
@@ -52,6 +54,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     });
   } catch (err) {
     if (err instanceof CliError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && proxyPort !== 0) {
+      const whose = chosenPort === undefined ? "this user's default proxy port" : 'the proxy port';
+      throw new CliError(ExitCode.usage, `port ${proxyPort} (${whose}) is taken: stop what uses it, or start with --proxy-port N (0 picks a free one)`);
+    }
     throw new CliError(ExitCode.usage, `cannot start the daemon: ${(err as Error).message}`);
   }
   const log = (line: string) => process.stderr.write(`tether: ${line}\n`);

@@ -23,7 +23,7 @@ interface Context {
 
 const home = (env: NodeJS.ProcessEnv) => env.HOME || os.homedir();
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Json) } : {});
-const PORT_NOTE = 'The proxy URL changes when the daemon restarts unless it runs with a fixed `--proxy-port`; run this again then.';
+const PORT_NOTE = 'The proxy port is the same on every daemon start (derived from your uid and TETHER_HOME); run this again only if the daemon runs with another `--proxy-port`.';
 
 const RECIPES: Record<string, { title: string; plan(ctx: Context): Plan }> = {
   'claude-code': {

@@ -32,7 +32,7 @@ try {
   console.log(`      Only the laptop knows its API key (${apiKey.slice(0, 12)}…).`);
 
   step(2, 'Server: the daemon starts (`tether serve`).');
-  const daemon = new TetherProcess(['serve'], { home: serverHome, bin: SERVER_BIN, logFile: join(root, 'daemon.log') });
+  const daemon = new TetherProcess(['serve', '--proxy-port', '0'], { home: serverHome, bin: SERVER_BIN, logFile: join(root, 'daemon.log') });
   processes.push(daemon);
   const state = await waitFor(() => readJsonIfExists<{ pid: number; socket: string; proxyUrl: string }>(join(serverHome, 'run/daemon.json')), 'the daemon');
   console.log(`      laptops connect to unix:${state.socket}`);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMockProvider, type MockProvider } from '../fixtures/mock-provider.js';
+import { startMockProvider, type MockProvider, type MockProviderOptions } from '../fixtures/mock-provider.js';
 import { removeDir, tempDir } from './homes.js';
 import { scanForSecrets, type Leak } from './secret-scan.js';
 import { LAPTOP_BIN, SERVER_BIN, TetherProcess, readJsonIfExists, runTether, waitFor, type RunResult } from './tether-process.js';
@@ -21,6 +21,8 @@ export interface WorldOptions {
   daemonArgs?: string[];
   /** Start without an agent (tests that pair or connect by themselves). */
   noAgent?: boolean;
+  /** The mock provider's key per request, for keys that change (forward mode). */
+  mockKeyFor?: MockProviderOptions['keyFor'];
 }
 
 /**
@@ -56,7 +58,7 @@ export class World {
   static async start(options: WorldOptions = {}): Promise<World> {
     const world = new World(options);
     try {
-      world.mock = await startMockProvider({ keys: world.keys });
+      world.mock = await startMockProvider({ keys: world.keys, ...(options.mockKeyFor ? { keyFor: options.mockKeyFor } : {}) });
       await world.startDaemon();
       await world.addCredential('openai');
       await world.addCredential('anthropic');
@@ -75,7 +77,7 @@ export class World {
 
   async startDaemon(extra: string[] = []): Promise<DaemonState> {
     const hb = String(this.options.heartbeatMs ?? 1000);
-    this.daemon = new TetherProcess(['serve', '--heartbeat-ms', hb, ...(this.options.daemonArgs ?? []), ...extra], {
+    this.daemon = new TetherProcess(['serve', '--proxy-port', '0', '--heartbeat-ms', hb, ...(this.options.daemonArgs ?? []), ...extra], {
       home: this.serverHome,
       bin: SERVER_BIN,
       logFile: this.logFile('daemon'),

@@ -1,0 +1,134 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import { inspect } from 'node:util';
+import { providerErrorBody, providerSpec, type ErrorKind, type ErrorShape, type ForwardGrant, type ForwardSecret } from '../protocol/index.js';
+import { relayRequestHeaders, relayResponseHeaders } from './http-headers.js';
+
+/**
+ * Forward mode, daemon side: a secret the laptop minted and sent with a grant, held in this
+ * process's memory only (never in status, logs or on disk) for as long as its lease lives.
+ * The daemon calls the provider with it itself; any end of the lease drops it.
+ */
+export class ForwardedCredential {
+  private secret: string | undefined;
+  private expiresAt: number;
+  readonly baseUrl: string;
+  readonly keyHeader: string;
+  readonly keyPrefix: string;
+  private readonly inflight = new Set<http.ClientRequest>();
+
+  constructor(grant: ForwardGrant, now = Date.now()) {
+    this.secret = grant.secret;
+    this.expiresAt = now + grant.expiresInMs;
+    this.baseUrl = grant.baseUrl.replace(/\/+$/, '');
+    this.keyHeader = grant.keyHeader;
+    this.keyPrefix = grant.keyPrefix;
+  }
+
+  /** When the current secret stops being usable (daemon clock). */
+  get validUntil(): number {
+    return this.expiresAt;
+  }
+
+  /** lease.renew with a freshly minted secret; ignored once dropped. */
+  update(next: ForwardSecret, now = Date.now()): void {
+    if (this.secret === undefined) return;
+    this.secret = next.secret;
+    this.expiresAt = now + next.expiresInMs;
+  }
+
+  /** The value for the key header, or undefined when dropped or past its validity. */
+  headerValue(now = Date.now()): string | undefined {
+    if (this.secret === undefined || now >= this.expiresAt) return undefined;
+    return this.keyPrefix + this.secret;
+  }
+
+  /** The lease ended: forget the secret; `abort` also cuts requests in flight (revocation, disconnect). */
+  drop(abort: boolean): void {
+    this.secret = undefined;
+    if (abort) for (const up of this.inflight) up.destroy();
+    this.inflight.clear();
+  }
+
+  track(up: http.ClientRequest): void {
+    this.inflight.add(up);
+    up.once('close', () => this.inflight.delete(up));
+  }
+
+  // Never serialised or printed by accident.
+  toJSON(): string {
+    return '[forwarded credential]';
+  }
+
+  [inspect.custom](): string {
+    return '[forwarded credential]';
+  }
+}
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+function fail(res: ServerResponse, shape: ErrorShape, status: number, kind: ErrorKind, why: string): void {
+  const body = JSON.stringify(providerErrorBody(shape, status, kind, why));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/**
+ * One proxied request in forward mode: the client's request goes to the credential's base
+ * URL with the forwarded secret in the provider's key header, and the answer streams back
+ * as it comes (both directions piped, so backpressure holds memory down).
+ */
+export function forwardRequest(fwd: ForwardedCredential, provider: string, method: string, path: string, req: IncomingMessage, res: ServerResponse, shape: ErrorShape): void {
+  const value = fwd.headerValue();
+  if (value === undefined) {
+    fail(res, shape, 401, 'authentication', 'the forwarded credential expired or was revoked: run `tether token` again (the laptop renews it while connected)');
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(fwd.baseUrl + path);
+  } catch {
+    fail(res, shape, 502, 'upstream', 'the laptop sent a base URL that cannot be used');
+    return;
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [rawName, v] of relayRequestHeaders(req.rawHeaders)) {
+    const name = rawName.toLowerCase();
+    const prev = headers[name];
+    headers[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  for (const [name, v] of Object.entries(providerSpec(provider)?.requiredHeaders ?? {})) headers[name] ??= v;
+  headers[fwd.keyHeader] = value;
+  const secure = url.protocol === 'https:';
+  const up = (secure ? https : http).request(url, { method, headers, agent: secure ? agents['https:'] : agents['http:'] });
+  fwd.track(up);
+  let answered = false;
+  up.on('response', (upRes) => {
+    answered = true;
+    const pairs: [string, string][] = [];
+    for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2) pairs.push([upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!]);
+    try {
+      res.writeHead(upRes.statusCode ?? 502, relayResponseHeaders(pairs));
+    } catch {
+      upRes.destroy();
+      fail(res, shape, 502, 'upstream', 'the provider sent response headers that cannot be forwarded');
+      return;
+    }
+    upRes.pipe(res);
+    upRes.on('error', () => res.destroy());
+    // Cut short upstream (or dropped on revocation): the client must not take it as complete.
+    upRes.on('aborted', () => res.destroy());
+  });
+  up.on('error', (err: NodeJS.ErrnoException) => {
+    if (answered || res.headersSent) res.destroy();
+    else if (fwd.headerValue() === undefined) fail(res, shape, 401, 'authentication', 'the lease was revoked while the request was under way');
+    else fail(res, shape, 502, 'upstream', `cannot reach ${url.host}: ${err.code ?? 'connection failed'}`);
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  req.pipe(up);
+}
