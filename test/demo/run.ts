@@ -76,13 +76,26 @@ try {
   const seen = mock.requests.at(-1);
   console.log(`      the provider received: ${seen?.headers.authorization === `Bearer ${apiKey}` ? 'the real key, added on the laptop' : 'SOMETHING ELSE'}`);
 
-  step(6, 'The laptop leaves (Ctrl-C on the agent: it says bye), and the tool tries again.');
+  const token = await runTether(['token', 'openai'], { home: serverHome, bin: SERVER_BIN });
+  if (token.code !== 0) fail('tether token', token.stderr);
+  const lease = token.stdout.trim();
+  console.log(`      \`tether token openai\` (what Claude Code's apiKeyHelper runs) → ${lease.slice(0, 8)}…`);
+
+  step(6, 'The laptop leaves (Ctrl-C on the agent: it says bye). The tool and the lease try again.');
   await agent.stop('SIGINT');
   tool.stdin!.end('go\n');
   const [toolCode] = await toolExit;
-  if (toolCode !== 0) fail('the lease outlived the laptop', '');
+  if (toolCode !== 0) fail('the tool still got an answer after the laptop left', '');
+  const refused = await fetch(`${state.proxyUrl}/openai/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${lease}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mock-1', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const why = ((await refused.json()) as { error?: { message?: string } }).error?.message;
+  if (refused.status !== 401) fail('the lease outlived the laptop', `HTTP ${refused.status}`);
+  console.log(`      the token's lease now:  HTTP ${refused.status} ${why}`);
 
-  console.log(`\n${bold('Done.')} The key never left the laptop; the lease died with the link.`);
+  console.log(`\n${bold('Done.')} The key never left the laptop; its leases died with the link.`);
   console.log('Next: README.md (servers over SSH, approvals, the tray app).');
 } finally {
   for (const p of processes.reverse()) await p.stop();

@@ -11,7 +11,7 @@ const ask = () =>
 process.stdout.write('      reply: ');
 for await (const chunk of await ask()) process.stdout.write(chunk.choices[0]?.delta?.content ?? '');
 process.stdout.write('\n');
-console.log(`      lease in OPENAI_API_KEY: ${process.env.OPENAI_API_KEY?.slice(0, 8)}… (a lease, not the key)`);
+console.log(`      lease in OPENAI_API_KEY: ${process.env.OPENAI_API_KEY?.slice(0, 8)}… (a lease handle, not the key)`);
 console.log('READY');
 
 const lines = createInterface({ input: process.stdin });
@@ -21,5 +21,5 @@ try {
   console.log('      unexpected: the lease still works');
   process.exitCode = 1;
 } catch (err) {
-  console.log(`      same lease now: HTTP ${err.status} ${err.error?.message ?? err.message}`);
+  console.log(`      the exec'd tool now:   HTTP ${err.status} ${err.error?.message ?? err.message}`);
 }
