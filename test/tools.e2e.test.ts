@@ -2,6 +2,7 @@
 // runs the helper, its output is sent as both `x-api-key` and `Authorization: Bearer`, and a
 // 401 makes the tool run the helper again.
 import Anthropic from '@anthropic-ai/sdk';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,8 @@ afterAll(async () => {
 });
 
 let claudeDir: string;
-const OLD_KEY = 'sk-ant-old-key-on-the-server-disk-0123';
+// Made at run time: a key-shaped literal must never be committed.
+const OLD_KEY = `sk-ant-old-${randomBytes(12).toString('hex')}`;
 
 /** What Claude Code does with its settings' apiKeyHelper: `sh -c` the command, take stdout. */
 async function runHelper(): Promise<string> {

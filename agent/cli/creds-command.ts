@@ -77,9 +77,7 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
   const entry = await book.add({
     provider,
     name,
-    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
-    ...(values['key-header'] !== undefined ? { keyHeader: values['key-header'] } : {}),
-    ...(values['key-prefix'] !== undefined ? { keyPrefix: values['key-prefix'] } : {}),
+    ...endpointOf(values),
     store,
     // env and memory: the secret already lives in the variable or the agent; record metadata only.
     ...(store === 'env' || store === 'memory' ? {} : { secret }),
@@ -102,9 +100,7 @@ async function addForward(values: { name?: string; provider?: string; command?: 
   const entry = await book.add({
     provider,
     name,
-    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
-    ...(values['key-header'] !== undefined ? { keyHeader: values['key-header'] } : {}),
-    ...(values['key-prefix'] !== undefined ? { keyPrefix: values['key-prefix'] } : {}),
+    ...endpointOf(values),
     store: 'memory',
     command: values.command,
     ...(values.ttl !== undefined ? { ttlMs: parseTtl(values.ttl) } : {}),
@@ -150,4 +146,13 @@ async function notifyAgent(ctx: CliContext): Promise<void> {
   } catch (err) {
     if (!(err instanceof AgentError && err.code === 'no-agent')) ctx.err(`tether: could not tell the running agent: ${(err as Error).message}`);
   }
+}
+
+/** Where and how a credential's key is sent, from `--base-url`, `--key-header` and `--key-prefix`. */
+function endpointOf(values: { 'base-url'?: string; 'key-header'?: string; 'key-prefix'?: string }): { baseUrl?: string; keyHeader?: string; keyPrefix?: string } {
+  return {
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    ...(values['key-header'] !== undefined ? { keyHeader: values['key-header'] } : {}),
+    ...(values['key-prefix'] !== undefined ? { keyPrefix: values['key-prefix'] } : {}),
+  };
 }
