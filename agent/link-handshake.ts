@@ -46,7 +46,7 @@ export class AgentHandshake {
     if (pinned && pinned.serverKey !== hello.serverKey) {
       throw new AgentError(
         'server-key-mismatch',
-        `the daemon at ${serverName} presents key ${seen}, but ${pinned.fingerprint} is pinned for it: if the server was reinstalled, remove the pin and pair again`,
+        `the daemon at ${serverName} presents key ${seen}, but ${pinned.fingerprint} is pinned for it: if the server was reinstalled, run \`tether servers unpin ${serverName}\` and pair again`,
       );
     }
     if (!pinned && this.pairCode === undefined) {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { World, retire } from './support/world.js';
-import { TetherProcess } from './support/tether-process.js';
+import { TetherProcess, runTether } from './support/tether-process.js';
 
 let world: World | undefined;
 
@@ -84,6 +84,20 @@ describe('pairing', () => {
       expect(await exitOf(refused)).not.toBe(0);
       expect(refused.text).toMatch(/SHA256:/);
       expect(refused.text).toMatch(/key/i);
+      expect(refused.text).toContain(`tether servers unpin unix:${world.state.socket}`);
+
+      // What the refusal says to do after a reinstall: unpin, then pair with the new daemon.
+      const unpin = await world.laptop(['servers', 'unpin', `unix:${world.state.socket}`]);
+      expect(unpin.code, unpin.stderr).toBe(0);
+      expect(unpin.stderr).toMatch(/forgot daemon key SHA256:/);
+      expect((await world.laptop(['servers', 'unpin', `unix:${world.state.socket}`])).code).toBe(1);
+      const code = await runTether(['pair-code', '--json'], { home: impostorHome, bin: SERVER_BIN });
+      const repaired = agentOnce(world, ['--pair', (JSON.parse(code.stdout) as { code: string }).code]);
+      try {
+        await repaired.waitForOutput(/paired with/);
+      } finally {
+        await repaired.stop();
+      }
     } finally {
       await impostor.stop();
     }

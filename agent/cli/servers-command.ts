@@ -1,11 +1,14 @@
 import { homedir, userInfo } from 'node:os';
+import { updateConfig } from '../config.js';
 import { ServerBook } from '../servers/server-book.js';
 import { parseCommand, UsageError } from './args.js';
 import type { CliContext } from './context.js';
 
 export const SERVERS_HELP = `  tether servers list [--json]      hosts from ~/.ssh/config and ones added here
   tether servers add NAME ssh://user@host[:port] | wss://host:port
-  tether servers rm NAME`;
+  tether servers rm NAME
+  tether servers unpin SERVER       forget the daemon key (and certificate) pinned for SERVER,
+                                    after a reinstall; the next connection must pair again`;
 
 function book(ctx: CliContext): ServerBook {
   let user = ctx.env.USER;
@@ -56,7 +59,23 @@ export function serversCommand(args: string[], ctx: CliContext): number {
       ctx.err(`removed ${positionals[0]}`);
       return 0;
     }
+    case 'unpin': {
+      const { positionals } = parseCommand('servers unpin', rest, {});
+      if (positionals.length !== 1) throw new UsageError('usage: tether servers unpin SERVER');
+      const server = positionals[0]!;
+      let forgotten: string | undefined;
+      updateConfig(ctx.paths.config, (config) => {
+        forgotten = config.servers[server]?.fingerprint;
+        delete config.servers[server];
+      });
+      if (!forgotten) {
+        ctx.err(`tether: nothing is pinned for "${server}" (see \`tether status\` for the names the agent uses)`);
+        return 1;
+      }
+      ctx.err(`forgot daemon key ${forgotten} for ${server}; connect with --pair CODE (or over SSH) to pin the new one`);
+      return 0;
+    }
     default:
-      throw new UsageError(`tether servers: unknown subcommand "${sub}" (list, add, rm)`);
+      throw new UsageError(`tether servers: unknown subcommand "${sub}" (list, add, rm, unpin)`);
   }
 }

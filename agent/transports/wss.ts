@@ -52,7 +52,7 @@ export class WssTransport implements Transport {
           return fail(
             new AgentError(
               'tls-cert-changed',
-              `${this.serverName} presents TLS certificate ${presented}, but ${expected} is pinned for it: refusing to connect; if the server was reinstalled, remove the pin and pair again`,
+              `${this.serverName} presents TLS certificate ${presented}, but ${expected} is pinned for it: refusing to connect; if the server was reinstalled, run \`tether servers unpin ${this.serverName}\` and pair again`,
             ),
           );
         }
