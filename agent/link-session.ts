@@ -121,15 +121,19 @@ export class LinkSession extends EventEmitter<SessionEvents> {
 
   view(): ServerView {
     const { link } = this;
+    const lending = link.state === 'READY' ? this.deps.credentials.lendableTo(this.server).map((c) => c.name) : [];
+    const activeByCredential: Record<string, number> = Object.fromEntries(lending.map((name) => [name, 0]));
+    for (const [name, n] of this.relay.activeByCredential()) activeByCredential[name] = n;
     return {
       server: this.server,
       state: link.state,
       ...(link.server ? { serverId: link.server.serverId, fingerprint: link.server.fingerprint } : {}),
       ...(link.closeReason ? { reason: link.closeReason.message } : {}),
-      lending: link.state === 'READY' ? this.deps.credentials.lendableTo(this.server).map((c) => c.name) : [],
+      lending,
       allowed: [...this.allowed],
       leases: this.leases.list().map((l) => ({ leaseId: l.leaseId, credential: l.credential, scope: l.scope, expiresAt: l.expiresAt })),
       activeStreams: this.relay.active,
+      activeByCredential,
     };
   }
 

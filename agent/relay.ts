@@ -67,6 +67,13 @@ export class RelayHost {
     return this.streams.size;
   }
 
+  /** Streams in flight per credential (only credentials with at least one). */
+  activeByCredential(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const s of this.streams.values()) counts.set(s.credential, (counts.get(s.credential) ?? 0) + 1);
+    return counts;
+  }
+
   open(msg: RelayOpen): void {
     if (this.streams.has(msg.sid)) {
       this.deps.peer.sendError('bad-message', `relay stream ${msg.sid} is already open`, String(msg.sid));
@@ -147,7 +154,7 @@ class RelayStream {
 
   constructor(
     private readonly open: RelayOpen,
-    private readonly credential: string,
+    readonly credential: string,
     private readonly deps: RelayDeps,
     private readonly onGone: () => void,
   ) {

@@ -10,9 +10,9 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../test/support/tether-process.js';
+import { World } from '../test/support/world.js';
 import { profileOf, topSelf } from './cpu-profile.js';
 import { chatBody, send, target, type Target } from './http-client.js';
-import { RelayWorld } from './relay-world.js';
 import { startMockProcess, stop } from './setup.js';
 
 const arg = (name: string, fallback: string) => {
@@ -96,9 +96,9 @@ async function main(): Promise<void> {
     process.env.NODE_OPTIONS = `${before ?? ''} --require ${join(ROOT, 'bench/cpu-prof-preload.cjs')}`.trim();
     process.env.TETHER_CPU_PROF_DIR = profileDir;
   }
-  let world: RelayWorld | undefined;
+  let world: World | undefined;
   try {
-    world = await RelayWorld.start(mock.url, mock.keys.openai);
+    world = await World.start({ provider: mock });
     if (profileDir) {
       if (before === undefined) delete process.env.NODE_OPTIONS;
       else process.env.NODE_OPTIONS = before;

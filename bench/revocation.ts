@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { SERVER_BIN } from '../test/support/tether-process.js';
-import type { RelayWorld as World } from './relay-world.js';
+import type { World } from '../test/support/world.js';
 import { chatBody, send, target } from './http-client.js';
 import { summarize, type Summary } from './stats.js';
 

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, waitFor } from '../test/support/tether-process.js';
-import { RelayWorld } from './relay-world.js';
+import { World, type ProviderKeys } from '../test/support/world.js';
 
 /** A child process we started, stopped by its own handle. */
 export async function stop(child: ChildProcess | undefined): Promise<void> {
@@ -17,10 +17,10 @@ export async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 /** The mock provider in its own process, so its work does not share the load generator's event loop. */
-export async function startMockProcess(): Promise<{ child: ChildProcess; url: string; keys: { openai: string } }> {
+export async function startMockProcess(): Promise<{ child: ChildProcess; url: string; keys: ProviderKeys }> {
   const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'test/fixtures/mock-provider.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { child, ...(JSON.parse(line) as { url: string; keys: { openai: string } }) };
+  return { child, ...(JSON.parse(line) as { url: string; keys: ProviderKeys }) };
 }
 
 function freePort(): Promise<number> {
@@ -54,7 +54,7 @@ async function startPortkey(): Promise<{ child: ChildProcess; url: string }> {
 
 /** Everything the benchmark runs against: mock, daemon + agent (a World), Portkey. */
 export interface Bench {
-  world: RelayWorld;
+  world: World;
   mockUrl: string;
   key: string;
   portkeyUrl: string;
@@ -64,10 +64,10 @@ export interface Bench {
 
 export async function startBench(): Promise<Bench> {
   const mock = await startMockProcess();
-  let world: RelayWorld | undefined;
+  let world: World | undefined;
   let portkey: { child: ChildProcess; url: string } | undefined;
   try {
-    world = await RelayWorld.start(mock.url, mock.keys.openai);
+    world = await World.start({ provider: mock });
     portkey = await startPortkey();
     const token = await world.token('openai');
     if (token.code !== 0) throw new Error(`tether token failed: ${token.stderr}`);

@@ -36,6 +36,8 @@ export const ServerView = z.object({
   allowed: z.array(z.string()),
   leases: z.array(LeaseView),
   activeStreams: z.number(),
+  /** Relay streams in flight on this link per credential: every credential lent here (0 included), plus any still streaming. */
+  activeByCredential: z.record(z.string(), z.number()).optional(),
   /** Set while the agent is retrying a lost link: when the next attempt starts, and why the last failed. */
   retry: z.object({ attempt: z.number(), at: z.number().optional(), last: z.string().optional() }).optional(),
   /** The last attempt met a host key no known_hosts line vouches for (trust-on-first-use offers it). */

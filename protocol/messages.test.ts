@@ -97,6 +97,12 @@ describe('provider error bodies', () => {
     expect(providerErrorBody('openai', 401, 'authentication', 'x')).toMatchObject({ error: { code: 'invalid_api_key' } });
     expect(providerErrorBody('gemini', 401, 'authentication', 'x')).toMatchObject({ error: { status: 'UNAUTHENTICATED', code: 401 } });
   });
+
+  it('a gateway timeout (forward mode\'s 504) in each shape', () => {
+    expect(providerErrorBody('anthropic', 504, 'timeout', 'x')).toMatchObject({ error: { type: 'timeout_error' } });
+    expect(providerErrorBody('openai', 504, 'timeout', 'x')).toMatchObject({ error: { type: 'server_error', code: null } });
+    expect(providerErrorBody('gemini', 504, 'timeout', 'x')).toMatchObject({ error: { status: 'DEADLINE_EXCEEDED', code: 504 } });
+  });
 });
 
 describe('forward mode on lease.grant and lease.renew', () => {

@@ -55,7 +55,8 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     keyPrefix: '',
     requiredHeaders: { 'anthropic-version': '2023-06-01' },
     errorShape: 'anthropic',
-    env: { apiKey: ['ANTHROPIC_API_KEY'], baseUrl: ['ANTHROPIC_BASE_URL'], baseUrlSuffix: '', overriding: ['ANTHROPIC_AUTH_TOKEN'] },
+    // ANTHROPIC_API_BASE: what LiteLLM (and so aider) reads first; it appends /v1/messages.
+    env: { apiKey: ['ANTHROPIC_API_KEY'], baseUrl: ['ANTHROPIC_BASE_URL', 'ANTHROPIC_API_BASE'], baseUrlSuffix: '', overriding: ['ANTHROPIC_AUTH_TOKEN'] },
   },
   // Google AI Studio. @google/genai and Gemini CLI read GOOGLE_GEMINI_BASE_URL and prefer GOOGLE_API_KEY.
   gemini: {
@@ -66,7 +67,8 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     keyPrefix: '',
     requiredHeaders: NONE,
     errorShape: 'gemini',
-    env: { apiKey: ['GEMINI_API_KEY'], baseUrl: ['GOOGLE_GEMINI_BASE_URL'], baseUrlSuffix: '', overriding: ['GOOGLE_API_KEY'] },
+    // GEMINI_API_BASE: LiteLLM's name (it appends /v1beta/models/…).
+    env: { apiKey: ['GEMINI_API_KEY'], baseUrl: ['GOOGLE_GEMINI_BASE_URL', 'GEMINI_API_BASE'], baseUrlSuffix: '', overriding: ['GOOGLE_API_KEY'] },
   },
   openrouter: openaiCompatible('openrouter', 'OpenRouter', 'https://openrouter.ai/api', { apiKey: ['OPENROUTER_API_KEY'], baseUrl: ['OPENROUTER_BASE_URL', 'OPENROUTER_API_BASE'] }),
   // The groq SDK's base URL is the host; its paths start with /openai/v1.
@@ -83,7 +85,8 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     keyPrefix: '',
     requiredHeaders: NONE,
     errorShape: 'openai',
-    env: { apiKey: ['AZURE_OPENAI_API_KEY'], baseUrl: ['AZURE_OPENAI_ENDPOINT'], baseUrlSuffix: '', overriding: ['AZURE_OPENAI_AD_TOKEN'] },
+    // AZURE_API_BASE / AZURE_API_KEY: LiteLLM's names for the same two.
+    env: { apiKey: ['AZURE_OPENAI_API_KEY', 'AZURE_API_KEY'], baseUrl: ['AZURE_OPENAI_ENDPOINT', 'AZURE_API_BASE'], baseUrlSuffix: '', overriding: ['AZURE_OPENAI_AD_TOKEN'] },
   },
   // Any OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, a corporate gateway); header and scheme set per credential.
   custom: openaiCompatible('custom', 'OpenAI-compatible endpoint', '', { apiKey: ['{NAME}_API_KEY'], baseUrl: ['{NAME}_BASE_URL'] }),
@@ -108,7 +111,7 @@ export function isValidKeyHeader(name: string): boolean {
 /** Headers in which clients put a key; the proxy takes the lease from any and strips them all. */
 export const KEY_HEADERS: readonly KeyHeader[] = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key'];
 
-export type ErrorKind = 'authentication' | 'permission' | 'unavailable' | 'bad-request' | 'not-found' | 'upstream';
+export type ErrorKind = 'authentication' | 'permission' | 'unavailable' | 'bad-request' | 'not-found' | 'upstream' | 'timeout';
 
 /** An error body in the provider's own shape, so SDKs surface our message as they would theirs. */
 export function providerErrorBody(shape: ErrorShape, status: number, kind: ErrorKind, message: string): unknown {
@@ -131,6 +134,7 @@ function anthropicType(kind: ErrorKind): string {
     'bad-request': 'invalid_request_error',
     'not-found': 'not_found_error',
     upstream: 'api_error',
+    timeout: 'timeout_error',
   }[kind];
 }
 
@@ -142,6 +146,7 @@ function openaiType(kind: ErrorKind): string {
     'bad-request': 'invalid_request_error',
     'not-found': 'invalid_request_error',
     upstream: 'server_error',
+    timeout: 'server_error',
   }[kind];
 }
 
@@ -153,5 +158,6 @@ function geminiStatus(kind: ErrorKind): string {
     'bad-request': 'INVALID_ARGUMENT',
     'not-found': 'NOT_FOUND',
     upstream: 'INTERNAL',
+    timeout: 'DEADLINE_EXCEEDED',
   }[kind];
 }

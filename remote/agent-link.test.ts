@@ -1,22 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeLaptop } from './testing/fake-laptop.js';
-import { autoGrant, controlCall, leaseToken, pairedLaptop, request, startDaemon, type Started } from './testing/harness.js';
+import { daemonPerTest } from './testing/daemon-per-test.js';
+import { autoGrant, controlCall, leaseToken, pairedLaptop, request, startDaemon } from './testing/harness.js';
 
-let started: Started | undefined;
-const laptops: FakeLaptop[] = [];
-
-afterEach(async () => {
-  for (const l of laptops.splice(0)) l.close();
-  await started?.stop();
-  started = undefined;
-});
+const scene = daemonPerTest();
 
 async function setup(opts: Parameters<typeof startDaemon>[0] = {}, names: string[] = ['alice-mbp']) {
-  started = await startDaemon(opts);
+  const started = await scene.start(opts);
   const made: FakeLaptop[] = [];
   for (const name of names) {
     const laptop = await pairedLaptop(started.daemon, { name, offer: ['openai', 'anthropic'] });
-    laptops.push(laptop);
+    scene.laptops.push(laptop);
     made.push(laptop);
   }
   return { daemon: started.daemon, laptops: made };
@@ -81,13 +75,13 @@ describe('lease requests through POST /_tether/v1/lease', () => {
   });
 
   it('chooses the laptop: none, several, by name, unknown name, unknown provider', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const daemon = started.daemon;
     const code = async (body: object) => ((await controlCall(daemon, 'POST', 'lease', body)).json() as ErrorBody).error?.code;
     expect(await code({ provider: 'openai' })).toBe('no-laptop');
     const a = await pairedLaptop(daemon, { name: 'alice-mbp', offer: ['openai'] });
     const b = await pairedLaptop(daemon, { name: 'bob-xps', offer: ['anthropic'] });
-    laptops.push(a, b);
+    scene.laptops.push(a, b);
     const ambiguous = (await controlCall(daemon, 'POST', 'lease', { provider: 'openai' })).json() as ErrorBody;
     expect(ambiguous.error.code).toBe('ambiguous-laptop');
     expect(ambiguous.error.message).toContain('alice-mbp');

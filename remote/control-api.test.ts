@@ -1,19 +1,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PAIR_CODE_ALPHABET, normalizePairCode } from '../protocol/index.js';
 import { remotePaths } from './paths.js';
-import { controlCall, pairedLaptop, startDaemon, type Started } from './testing/harness.js';
-import type { FakeLaptop } from './testing/fake-laptop.js';
+import { daemonPerTest } from './testing/daemon-per-test.js';
+import { controlCall, pairedLaptop } from './testing/harness.js';
 
-let started: Started | undefined;
-const laptops: FakeLaptop[] = [];
-
-afterEach(async () => {
-  for (const l of laptops.splice(0)) l.close();
-  await started?.stop();
-  started = undefined;
-});
+const scene = daemonPerTest();
 
 /** Runs a one-line HTTP client as another uid and returns what it printed. */
 function callAs(uid: number, url: string): Promise<string> {
@@ -29,7 +22,7 @@ function callAs(uid: number, url: string): Promise<string> {
 
 describe('control API', () => {
   it('writes run/daemon.json once up, and removes it and the socket on close', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const paths = remotePaths(started.home);
     const state = JSON.parse(fs.readFileSync(paths.daemonJson, 'utf8'));
     expect(state).toMatchObject({ pid: process.pid, serverId: 'test-box', socket: started.daemon.socketPath, proxyUrl: started.daemon.proxyUrl });
@@ -41,7 +34,7 @@ describe('control API', () => {
   });
 
   it('keeps the daemon key across restarts', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const first = started.daemon.fingerprint;
     await started.daemon.close();
     const { createDaemon } = await import('./daemon.js');
@@ -51,7 +44,7 @@ describe('control API', () => {
   });
 
   it('issues pair codes as XXXX-XXXX-XXXX-X with the daemon fingerprint', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const answer = (await controlCall(started.daemon, 'POST', 'pair-code')).json() as Record<string, string>;
     expect(answer.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]$/);
     expect([...normalizePairCode(answer.code!)].every((c) => PAIR_CODE_ALPHABET.includes(c))).toBe(true);
@@ -60,9 +53,9 @@ describe('control API', () => {
   });
 
   it('reports status with laptops and their offers', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const laptop = await pairedLaptop(started.daemon, { name: 'alice-mbp', offer: ['openai', 'work-anthropic'] });
-    laptops.push(laptop);
+    scene.laptops.push(laptop);
     const status = (await controlCall(started.daemon, 'GET', 'status')).json();
     expect(status).toMatchObject({
       serverId: 'test-box',
@@ -76,7 +69,7 @@ describe('control API', () => {
   });
 
   it('answers an unknown call or a bad body with bad-request', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const unknown = await controlCall(started.daemon, 'GET', 'nope');
     expect(unknown.status).toBe(400);
     expect((unknown.json() as { error: { code: string } }).error.code).toBe('bad-request');
@@ -85,7 +78,7 @@ describe('control API', () => {
   });
 
   it.runIf(process.getuid?.() === 0)('refuses callers of another uid with 403 forbidden (needs root to switch uid)', async () => {
-    started = await startDaemon();
+    const started = await scene.start();
     const out = await callAs(65534, `${started.daemon.proxyUrl}/_tether/v1/status`);
     expect(out).toMatch(/^403 /);
     expect(JSON.parse(out.slice(4)).error.code).toBe('forbidden');

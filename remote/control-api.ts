@@ -3,6 +3,7 @@ import { DisplayName, ProviderName, formatPairCode, type ProcessInfo } from '../
 import { LeaseRequestError, type AgentLink } from './agent-link.js';
 import { grantLease } from './lease-grant.js';
 import type { DaemonView } from './daemon-view.js';
+import type { Lease } from './lease-table.js';
 import { identifyPeer, type PeerIdentity } from './peer-process.js';
 import { sendJson } from './proxy.js';
 
@@ -227,8 +228,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
-/** Requests in flight through one laptop for one credential name: the per-provider concurrency. */
-function activeRequests(link: AgentLink, leases: readonly { leaseId: string; name: string }[], name: string): number {
+/** Requests in flight through one laptop for one credential name (relayed, or called by the daemon in forward mode): the per-provider concurrency. */
+function activeRequests(link: AgentLink, leases: readonly Lease[], name: string): number {
   const byLease = link.streamsByLease();
-  return leases.filter((lease) => lease.name === name).reduce((n, lease) => n + (byLease.get(lease.leaseId) ?? 0), 0);
+  const mine = leases.filter((lease) => lease.name === name && lease.linkId === link.id);
+  return mine.reduce((n, lease) => n + (byLease.get(lease.leaseId) ?? 0) + (lease.forward?.active ?? 0), 0);
 }

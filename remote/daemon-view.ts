@@ -15,6 +15,8 @@ export interface DaemonView {
   readonly uid: number;
   readonly maxLeaseTtlMs: number;
   readonly requestTimeoutMs: number;
+  /** Forward mode: no progress for this long before the provider's response headers → 504. */
+  readonly upstreamTimeoutMs: number;
   readonly leases: LeaseTable;
   /** `tether exec`'s stable keys, re-bound to a new lease after a reconnect. */
   readonly handles: ExecHandles;

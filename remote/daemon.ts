@@ -27,6 +27,8 @@ import { loadOrCreateTlsIdentity } from './tls-identity.js';
 import { TETHER_VERSION } from './version.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+/** Forward mode: how long the daemon waits on a provider without progress before its response headers. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 export interface DaemonOptions {
   home: string;
@@ -35,6 +37,8 @@ export interface DaemonOptions {
   heartbeatMs?: number;
   maxLeaseTtlMs?: number;
   requestTimeoutMs?: number;
+  /** Forward mode: no progress for this long before the provider's response headers → 504. */
+  upstreamTimeoutMs?: number;
   serverId?: string;
   /** For tests: shorter deadlines and penalties. */
   handshakeTimeoutMs?: number;
@@ -145,6 +149,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     uid: process.getuid?.() ?? 0,
     maxLeaseTtlMs,
     requestTimeoutMs,
+    upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
     leases,
     handles,
     pairCodes,

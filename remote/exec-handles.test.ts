@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeLaptop, newAgentKey } from './testing/fake-laptop.js';
-import { controlCall, pairedLaptop, request, startDaemon, type Started } from './testing/harness.js';
+import { daemonPerTest } from './testing/daemon-per-test.js';
+import { controlCall, pairedLaptop, request, type Started } from './testing/harness.js';
 
-let started: Started | undefined;
-const laptops: FakeLaptop[] = [];
-
-afterEach(async () => {
-  for (const l of laptops.splice(0)) l.close();
-  await started?.stop();
-  started = undefined;
-});
+const scene = daemonPerTest();
 
 function ask(s: Started, token: string) {
   return request(`${s.daemon.proxyUrl}/openai/v1/chat/completions`, {
@@ -40,10 +34,10 @@ function answerStreams(laptop: FakeLaptop, seen: string[]): void {
 
 describe('exec handles', () => {
   it('outlive the link: 503 "laptop away" at once, one new lease for concurrent requests once back, gone on release', async () => {
-    const s = (started = await startDaemon({ heartbeatMs: 60_000 }));
+    const s = await scene.start({ heartbeatMs: 60_000 });
     const key = newAgentKey();
     const first = await pairedLaptop(s.daemon, { key, name: 'lap' });
-    laptops.push(first);
+    scene.laptops.push(first);
     const granted = grantNext(first);
     const leased = await controlCall(s.daemon, 'POST', 'lease', { provider: 'openai', purpose: 'exec', handle: true });
     expect(leased.status).toBe(200);
@@ -66,7 +60,7 @@ describe('exec handles', () => {
 
     // Back (same agent key, a new link): two requests at once share one lease request.
     const again = await FakeLaptop.connect(s.daemon.socketPath, { key, name: 'lap' });
-    laptops.push(again);
+    scene.laptops.push(again);
     await again.handshake();
     again.offer([{ name: 'openai', provider: 'openai', mode: 'relay' }]);
     while (!s.daemon.links()[0]?.providers.length) await new Promise((r) => setTimeout(r, 5));
@@ -86,9 +80,9 @@ describe('exec handles', () => {
   });
 
   it('a lease asked without handle stays a plain lease', async () => {
-    const s = (started = await startDaemon());
+    const s = await scene.start();
     const laptop = await pairedLaptop(s.daemon);
-    laptops.push(laptop);
+    scene.laptops.push(laptop);
     const granted = grantNext(laptop);
     const leased = await controlCall(s.daemon, 'POST', 'lease', { provider: 'openai', purpose: 'exec' });
     await granted;

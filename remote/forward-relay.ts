@@ -50,6 +50,11 @@ export class ForwardedCredential {
     this.inflight.clear();
   }
 
+  /** Requests the daemon is making with this credential right now (for `tether status`). */
+  get active(): number {
+    return this.inflight.size;
+  }
+
   track(up: http.ClientRequest): void {
     this.inflight.add(up);
     up.once('close', () => this.inflight.delete(up));
@@ -76,12 +81,24 @@ function fail(res: ServerResponse, shape: ErrorShape, status: number, kind: Erro
   res.end(body);
 }
 
+export interface ForwardCall {
+  provider: string;
+  method: string;
+  path: string;
+  shape: ErrorShape;
+  /** No progress (connecting, sending the body, waiting) for this long before the response headers → 504. */
+  timeoutMs: number;
+}
+
 /**
  * One proxied request in forward mode: the client's request goes to the credential's base
  * URL with the forwarded secret in the provider's key header, and the answer streams back
- * as it comes (both directions piped, so backpressure holds memory down).
+ * as it comes (both directions piped, so backpressure holds memory down). A provider that
+ * makes no progress for `timeoutMs` before its headers gets a 504 in its own shape; once the
+ * answer streams, it may take as long as it likes (the client decides when to give up).
  */
-export function forwardRequest(fwd: ForwardedCredential, provider: string, method: string, path: string, req: IncomingMessage, res: ServerResponse, shape: ErrorShape): void {
+export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req: IncomingMessage, res: ServerResponse): void {
+  const { provider, method, path, shape } = call;
   const value = fwd.headerValue();
   if (value === undefined) {
     fail(res, shape, 401, 'authentication', 'the forwarded credential expired or was revoked: run `tether token` again (the laptop renews it while connected)');
@@ -106,8 +123,18 @@ export function forwardRequest(fwd: ForwardedCredential, provider: string, metho
   const up = (secure ? https : http).request(url, { method, headers, agent: secure ? agents['https:'] : agents['http:'] });
   fwd.track(up);
   let answered = false;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    up.destroy(new Error('upstream timeout'));
+  }, call.timeoutMs);
+  // Progress before the headers: each piece of the request body sent, then the wait itself.
+  req.on('data', () => timer.refresh());
+  up.once('finish', () => timer.refresh());
+  up.once('close', () => clearTimeout(timer));
   up.on('response', (upRes) => {
     answered = true;
+    clearTimeout(timer);
     const pairs: [string, string][] = [];
     for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2) pairs.push([upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!]);
     try {
@@ -124,6 +151,7 @@ export function forwardRequest(fwd: ForwardedCredential, provider: string, metho
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     if (answered || res.headersSent) res.destroy();
+    else if (timedOut) fail(res, shape, 504, 'timeout', `${url.host} did not answer within ${call.timeoutMs < 10_000 ? `${call.timeoutMs} ms` : `${Math.round(call.timeoutMs / 1000)} s`}`);
     else if (fwd.headerValue() === undefined) fail(res, shape, 401, 'authentication', 'the lease was revoked while the request was under way');
     else fail(res, shape, 502, 'upstream', `cannot reach ${url.host}: ${err.code ?? 'connection failed'}`);
   });

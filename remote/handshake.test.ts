@@ -2,33 +2,26 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { remotePaths } from './paths.js';
 import { FakeLaptop, HandshakeRefused, newAgentKey } from './testing/fake-laptop.js';
-import { controlCall, pairedLaptop, startDaemon, type Started } from './testing/harness.js';
+import { daemonPerTest } from './testing/daemon-per-test.js';
+import { controlCall, pairedLaptop, startDaemon } from './testing/harness.js';
 
-let started: Started | undefined;
-const laptops: FakeLaptop[] = [];
-
-afterEach(async () => {
-  for (const l of laptops.splice(0)) l.close();
-  await started?.stop();
-  started = undefined;
-});
+const scene = daemonPerTest();
 
 async function daemon(opts: Parameters<typeof startDaemon>[0] = {}) {
-  started = await startDaemon(opts);
-  return started.daemon;
+  return (await scene.start(opts)).daemon;
 }
 
 async function connect(opts: { key?: ReturnType<typeof newAgentKey>; name?: string } = {}) {
-  const laptop = await FakeLaptop.connect(started!.daemon.socketPath, opts);
-  laptops.push(laptop);
+  const laptop = await FakeLaptop.connect(scene.started.daemon.socketPath, opts);
+  scene.laptops.push(laptop);
   return laptop;
 }
 
 async function issueCode(): Promise<string> {
-  return ((await controlCall(started!.daemon, 'POST', 'pair-code')).json() as { code: string }).code;
+  return ((await controlCall(scene.started.daemon, 'POST', 'pair-code')).json() as { code: string }).code;
 }
 
 async function refusedWith(laptop: FakeLaptop, answer: Promise<unknown>): Promise<{ code: string; close: number }> {
@@ -48,9 +41,9 @@ describe('handshake', () => {
     const welcome = await first.handshake(code);
     expect(first.checkWelcome(welcome, code)).toBe(true);
     expect(welcome.agentId).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
-    const authorized = JSON.parse(fs.readFileSync(remotePaths(started!.home).authorizedAgents, 'utf8'));
+    const authorized = JSON.parse(fs.readFileSync(remotePaths(scene.started.home).authorizedAgents, 'utf8'));
     expect(authorized).toEqual([expect.objectContaining({ agentKey: first.agentKey, name: 'alice-mbp', fingerprint: welcome.agentId })]);
-    expect(fs.statSync(remotePaths(started!.home).authorizedAgents).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(remotePaths(scene.started.home).authorizedAgents).mode & 0o777).toBe(0o600);
     first.close();
 
     const second = await connect({ key, name: 'alice-mbp' });
@@ -90,7 +83,7 @@ describe('handshake', () => {
     const d = await daemon();
     const key = newAgentKey();
     const first = await pairedLaptop(d, { key, offer: [] });
-    laptops.push(first);
+    scene.laptops.push(first);
     const recorded = first.authMessage();
     first.close();
 
@@ -122,7 +115,7 @@ describe('handshake', () => {
     big.sendText('x'.repeat(1024 * 1024 + 1));
     expect((await big.closed).code).toBe(1009);
     const other = await pairedLaptop(d, { offer: [] });
-    laptops.push(other);
+    scene.laptops.push(other);
     expect(d.links()).toHaveLength(1);
   });
 
@@ -138,14 +131,14 @@ describe('handshake', () => {
     expect((await laptop.next('error')).code).toBe(code);
     expect((await laptop.closed).code).toBe(close);
     const other = await pairedLaptop(d, { offer: [] });
-    laptops.push(other);
+    scene.laptops.push(other);
     expect(d.links()).toHaveLength(1);
   });
 
   it('after the handshake answers malformed or unknown messages but stays up', async () => {
     const d = await daemon();
     const laptop = await pairedLaptop(d, { offer: [] });
-    laptops.push(laptop);
+    scene.laptops.push(laptop);
     laptop.sendText('{"t":');
     expect((await laptop.next('error')).code).toBe('bad-json');
     laptop.sendText('{"t":"steal-keys"}');
@@ -162,13 +155,13 @@ describe('handshake', () => {
   it('closes a link 4426 on a wrong version and 4400 after 20 errors in a minute', async () => {
     const d = await daemon();
     const a = await pairedLaptop(d, { offer: [] });
-    laptops.push(a);
+    scene.laptops.push(a);
     a.sendText('{"t":"hb","v":9}');
     expect((await a.next('error')).code).toBe('version-mismatch');
     expect((await a.closed).code).toBe(4426);
 
     const b = await pairedLaptop(d, { offer: [] });
-    laptops.push(b);
+    scene.laptops.push(b);
     for (let i = 0; i < 21; i++) b.sendText('{"t":"nope"}');
     expect((await b.closed).code).toBe(4400);
   });
@@ -190,7 +183,7 @@ describe('the socket', () => {
   it('is 0600 in a 0700 folder and answers plain HTTP with 426', async () => {
     const d = await daemon();
     expect(fs.statSync(d.socketPath).mode & 0o777).toBe(0o600);
-    expect(fs.statSync(remotePaths(started!.home).runDir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(remotePaths(scene.started.home).runDir).mode & 0o777).toBe(0o700);
     const status = await new Promise<number>((resolve, reject) => {
       http.get({ socketPath: d.socketPath, path: '/' }, (res) => {
         res.resume();
@@ -202,7 +195,7 @@ describe('the socket', () => {
 
   it('refuses to start over a live daemon\'s socket and replaces a stale one', async () => {
     const d = await daemon();
-    const home = started!.home;
+    const home = scene.started.home;
     await expect(startDaemon({ socketPath: d.socketPath })).rejects.toThrow(/already listening/);
     await d.close();
     fs.writeFileSync(path.join(home, 'not-a-socket'), '');

@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeLaptop } from './testing/fake-laptop.js';
-import { autoGrant, leaseToken, pairedLaptop, portOf, rawStatus, request, startDaemon, type Started } from './testing/harness.js';
+import { describe, expect, it } from 'vitest';
+import { daemonPerTest } from './testing/daemon-per-test.js';
+import { autoGrant, leaseToken, pairedLaptop, portOf, rawStatus, request } from './testing/harness.js';
 
-let started: Started | undefined;
-const laptops: FakeLaptop[] = [];
-
-afterEach(async () => {
-  for (const l of laptops.splice(0)) l.close();
-  await started?.stop();
-  started = undefined;
-});
+const scene = daemonPerTest();
 
 async function setup() {
-  started = await startDaemon();
+  const started = await scene.start();
   const laptop = await pairedLaptop(started.daemon, { name: 'alice-mbp', offer: ['openai', 'anthropic'] });
-  laptops.push(laptop);
+  scene.laptops.push(laptop);
   autoGrant(laptop);
   return { daemon: started.daemon, laptop };
 }

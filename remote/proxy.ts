@@ -107,7 +107,7 @@ function relayLease(view: DaemonView, lease: Lease, name: string, rest: string, 
     sendProviderError(res, shape, 405, 'bad-request', `method ${method.slice(0, 16)} is not relayed`);
     return;
   }
-  if (lease.forward) forwardRequest(lease.forward, lease.provider, method, rest, req, res, shape);
+  if (lease.forward) forwardRequest(lease.forward, { provider: lease.provider, method, path: rest, shape, timeoutMs: view.upstreamTimeoutMs }, req, res);
   else link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
 }
 

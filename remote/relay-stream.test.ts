@@ -1,24 +1,22 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RELAY_WINDOW } from '../protocol/index.js';
-import type { FakeLaptop, FakeStream } from './testing/fake-laptop.js';
-import { autoGrant, leaseToken, pairedLaptop, request, startDaemon, type Started } from './testing/harness.js';
+import type { FakeStream } from './testing/fake-laptop.js';
+import { daemonPerTest } from './testing/daemon-per-test.js';
+import { autoGrant, leaseToken, pairedLaptop, request } from './testing/harness.js';
 
-let started: Started | undefined;
-const laptops: FakeLaptop[] = [];
+const scene = daemonPerTest();
 const requests: http.ClientRequest[] = [];
 
-afterEach(async () => {
+// Registered after the scene's, so it runs first (vitest runs after-hooks in reverse).
+afterEach(() => {
   for (const r of requests.splice(0)) r.destroy();
-  for (const l of laptops.splice(0)) l.close();
-  await started?.stop();
-  started = undefined;
 });
 
 async function setup() {
-  started = await startDaemon();
+  const started = await scene.start();
   const laptop = await pairedLaptop(started.daemon, { name: 'alice-mbp', offer: ['openai'] });
-  laptops.push(laptop);
+  scene.laptops.push(laptop);
   autoGrant(laptop);
   const { token } = await leaseToken(started.daemon, 'openai');
   return { daemon: started.daemon, laptop, token };

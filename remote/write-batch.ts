@@ -1,5 +1,7 @@
 import type { WebSocket } from 'ws';
 
+// Twin of agent/write-batch.ts on purpose: agent/ and remote/ may not import each other, and all but a few lines here are I/O (ws's socket, setImmediate) that protocol/ must not hold.
+
 interface Corkable {
   cork(): void;
   uncork(): void;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExecChild } from './support/exec-child.js';
 import { ROOT, waitFor } from './support/tether-process.js';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 
 const PROBE = join(ROOT, 'test/clients/exec-probe.mjs');
 let world: World | undefined;

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 import { waitFor } from './support/tether-process.js';
 
 let world: World;

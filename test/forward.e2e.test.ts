@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { FakeDaemon } from '../agent/testing/fake-daemon.js';
 import type { LeaseGrant, Message } from '../protocol/index.js';
 import { removeDir, tempDir } from './support/homes.js';
-import { retire, World } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 import { ROOT, TetherProcess, runTether, waitFor } from './support/tether-process.js';
 
 const MINT = join(ROOT, 'test/fixtures/mint-token.mjs');
 const TTL_MS = 5000;
+/** The daemon's wait on a provider that makes no progress before its headers (default 60 s). */
+const UPSTREAM_TIMEOUT_MS = 1500;
 /** What the laptop's user configured; nothing else may ever reach the command. */
 const FIXED_ARGS = ['--audience', 'fixed-by-laptop'];
 
@@ -44,6 +47,7 @@ describe('forward mode against the real daemon', () => {
     // The provider accepts only a token the command minted, and only within its TTL.
     world = await World.start({
       approve: 'allow',
+      daemonArgs: ['--upstream-timeout-ms', String(UPSTREAM_TIMEOUT_MS)],
       mockKeyFor: (_provider, headers) => {
         const presented = String(headers.authorization ?? '').replace(/^Bearer /, '');
         const run = runsIn(runLog).find((r) => r.token === presented);
@@ -120,6 +124,51 @@ describe('forward mode against the real daemon', () => {
       expect(world.daemon.text).not.toContain(secret);
     }
     // The daemon's home and every log are scanned for each minted token in afterAll (retire).
+  });
+
+  it('counts the daemon\'s own calls as in flight in `tether status`; a streaming answer is not cut by the upstream timeout', async () => {
+    const token = (await world.token('vertex')).stdout.trim();
+    type Status = { laptops: { providers: { name: string; active?: number }[] }[] };
+    const active = async () => ((JSON.parse((await world.server(['status', '--json'])).stdout) as Status).laptops[0]!.providers.find((p) => p.name === 'vertex')?.active ?? 0);
+    expect(await active()).toBe(0);
+    const client = new AbortController();
+    const res = await fetch(`${world.state.proxyUrl}/vertex/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock-hang', stream: true, messages: [] }),
+      signal: client.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read(); // the one chunk mock-hang sends before it hangs
+    expect(await active()).toBe(1);
+    const text = await world.server(['status']);
+    expect(text.stdout).toContain('vertex (openai) [1 in flight]');
+    // Past the upstream timeout: headers came, so the answer is left streaming.
+    await new Promise((resolve) => setTimeout(resolve, UPSTREAM_TIMEOUT_MS + 500));
+    expect(await active()).toBe(1);
+    const upstream = world.mock.requests.at(-1)!;
+    client.abort();
+    await upstream.done;
+    expect(upstream.aborted).toBe(true);
+    await waitFor(async () => ((await active()) === 0 ? true : undefined), 'the aborted call to leave the count');
+  });
+
+  it('answers 504 in the provider\'s shape when the provider sends no headers within the upstream timeout, and cancels the call', async () => {
+    const token = (await world.token('vertex')).stdout.trim();
+    const before = world.mock.requests.length;
+    const started = Date.now();
+    // The mock never reads or answers /v1/stall-upload.
+    const res = await world.proxy('/vertex/v1/stall-upload', token);
+    expect(res.status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(UPSTREAM_TIMEOUT_MS - 100);
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe('server_error');
+    expect(body.error.message).toMatch(/^tether: 127\.0\.0\.1:\d+ did not answer within 1500 ms$/);
+    const upstream = world.mock.requests[before]!;
+    expect(upstream.path).toBe('/v1/stall-upload');
+    await upstream.done;
+    expect(upstream.aborted).toBe(true);
   });
 });
 

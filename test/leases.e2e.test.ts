@@ -1,7 +1,8 @@
 // Leases end to end: the real daemon (server bundle), the real headless agent (laptop bin),
 // `tether token` as a tool on the server would run it, and the mock provider upstream.
 import { afterEach, describe, expect, it } from 'vitest';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 import { ExitCode } from '../remote/cli/exit-codes.js';
 
 const TOKEN = /^tth_[A-Za-z0-9_-]{43}$/;

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 import { TetherProcess, runTether } from './support/tether-process.js';
 
 let world: World | undefined;

@@ -130,6 +130,24 @@ describe('per-provider concurrency', () => {
   });
 });
 
+describe('per-provider concurrency on the laptop', () => {
+  it('the laptop\'s `tether status` shows the relay streams in flight per credential: a hanging request, then none after its abort', async () => {
+    type View = { agent: { servers: { activeByCredential?: Record<string, number> }[] } };
+    const counts = async () => (JSON.parse((await world.laptop(['status', '--json'])).stdout) as View).agent.servers[0]!.activeByCredential ?? {};
+    const base = (await counts()).openai ?? 0; // a hung-up upload from an earlier test may still be open
+    const { req, answer } = upload('/openai/v1/chat/completions');
+    answer.catch(() => {});
+    req.end(JSON.stringify({ model: 'mock-hang', stream: true, messages: [] }));
+    await waitFor(async () => ((await counts()).openai === base + 1 ? true : undefined), 'the hanging request on the laptop');
+    expect((await counts()).anthropic).toBe(0);
+    const text = await world.laptop(['status']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^    in flight: .*openai ${base + 1}`, 'm'));
+    req.destroy(); // the client gives up: the proxy aborts the stream, the agent its upstream call
+    await waitFor(async () => ((await counts()).openai === base ? true : undefined), 'the aborted request to leave the count');
+  });
+});
+
 describe('upstream failures in the provider\'s shape', () => {
   async function leaseFor(name: string, baseUrl: string): Promise<string> {
     const add = await world.laptop(['creds', 'add', 'anthropic', '--name', name, '--base-url', baseUrl, '--store', 'file'], { input: 'sk-unused-key-0123456789\n' });

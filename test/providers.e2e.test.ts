@@ -79,6 +79,35 @@ describe.each([
   });
 });
 
+describe('LiteLLM-style clients (aider): only OPENAI_API_BASE / ANTHROPIC_API_BASE and the keys', () => {
+  const litellm = join(ROOT, 'test/clients/litellm-style-client.mjs');
+  // The *_BASE_URL names are removed before the client starts: what it reaches, it reached by the old names.
+  const strip = ['env', '-u', 'OPENAI_BASE_URL', '-u', 'ANTHROPIC_BASE_URL', process.execPath, litellm];
+  const viaExec = (provider: string) => world.server(['exec', '--provider', provider, '--', ...strip, provider]);
+  const viaEnv = (provider: string) =>
+    runShell(`eval "$("$NODE" "$SERVER_BIN" env --provider ${provider} --shell sh)" || exit 9; unset OPENAI_BASE_URL ANTHROPIC_BASE_URL; exec "$NODE" "$CLIENT" ${provider}`, {
+      TETHER_HOME: world.serverHome, NODE: process.execPath, SERVER_BIN, CLIENT: litellm,
+    });
+  it.each([
+    ['exec', 'openai', viaExec],
+    ['exec', 'anthropic', viaExec],
+    ['env', 'openai', viaEnv],
+    ['env', 'anthropic', viaEnv],
+  ] as const)('through tether %s: %s', async (_how, provider, run) => {
+    const before = world.mock.requests.length;
+    const r = await run(provider);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const out = parseOut(r.stdout) as { ok: boolean; text: string; status?: number; message?: string };
+    expect(out.ok, out.message ?? String(out.status)).toBe(true);
+    expect(out.text).toMatch(/^Hello from the mock provider/);
+    const seen = world.mock.requests.slice(before);
+    expect(seen).toHaveLength(1);
+    const [header, value] = KEY_HEADER[provider](world.keys[provider]);
+    expect(seen[0]!.headers[header]).toBe(value);
+    expect(JSON.stringify(seen[0]!.headers)).not.toContain('tth_');
+  });
+});
+
 describe('provider registry on the wire', () => {
   it('a custom OpenAI-compatible credential is served under its own name and variables', async () => {
     const add = await world.laptop(['creds', 'add', 'custom', '--name', 'my-vllm', '--base-url', world.mock.url, '--store', 'file'], {

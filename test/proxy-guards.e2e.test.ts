@@ -1,7 +1,8 @@
 // The proxy answers only loopback tools: no DNS rebinding, no browser pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 
 let world: World;
 let token: string;

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 import { ROOT } from './support/tether-process.js';
 
 const client = join(ROOT, 'test/clients/sdk-client.mjs');

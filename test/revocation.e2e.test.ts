@@ -1,6 +1,7 @@
 // Every way a lease dies, each ending with the old token refused at the proxy.
 import { afterEach, describe, expect, it } from 'vitest';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 
 let world: World | undefined;
 

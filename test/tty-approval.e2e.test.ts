@@ -2,7 +2,8 @@
 // shows who asks, and a single key answers it.
 import { afterEach, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 import { LAPTOP_BIN, SERVER_BIN } from './support/tether-process.js';
 import { ExitCode } from '../remote/cli/exit-codes.js';
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SERVER_BIN, TetherProcess, readJsonIfExists, waitFor } from './support/tether-process.js';
-import { World, retire } from './support/world.js';
+import { retire } from './support/retire.js';
+import { World } from './support/world.js';
 
 let world: World | undefined;
 const extra: TetherProcess[] = [];

@@ -32,6 +32,8 @@ export function formatAgentStatus(s: AgentStatus): string {
       lines.push(`    lease ${l.leaseId} ${l.credential} ${l.scope === 'connection' ? 'while connected' : 'once'}, ${left} s left`);
     }
     if (srv.allowed.length) lines.push(`    allowed while connected: ${srv.allowed.join(', ')}`);
+    const inFlight = Object.entries(srv.activeByCredential ?? {});
+    if (inFlight.length) lines.push(`    in flight: ${inFlight.map(([name, n]) => `${name} ${n}`).join(', ')}`);
   }
   if (s.pendingApprovals) lines.push(`  ${s.pendingApprovals} request(s) waiting: tether approvals`);
   return lines.join('\n');

@@ -31,6 +31,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'heartbeat-ms': { type: 'string' },
       'max-lease-ttl-ms': { type: 'string' },
       'request-timeout-ms': { type: 'string' },
+      'upstream-timeout-ms': { type: 'string' },
       'server-id': { type: 'string' },
       'idle-exit-ms': { type: 'string' },
       listen: { type: 'string' },
@@ -49,6 +50,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       heartbeatMs: positiveInt('heartbeat-ms', values['heartbeat-ms'], 50),
       maxLeaseTtlMs: positiveInt('max-lease-ttl-ms', values['max-lease-ttl-ms'], 1000),
       requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], 1),
+      upstreamTimeoutMs: positiveInt('upstream-timeout-ms', values['upstream-timeout-ms'], 1),
       serverId: values['server-id'],
       ...(values.listen !== undefined ? { listen: hostPort(values.listen) } : {}),
     });

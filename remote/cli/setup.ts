@@ -81,7 +81,7 @@ const RECIPES: Record<string, { title: string; plan(ctx: Context): Plan }> = {
   },
   aider: {
     title: 'aider (and LiteLLM-style clients)',
-    plan: () => ({ notes: ['Start it as `tether exec -- aider`: it reads OPENAI_API_BASE / ANTHROPIC_BASE_URL and the *_API_KEY variables. Nothing to write.'] }),
+    plan: () => ({ notes: ['Start it as `tether exec -- aider`: LiteLLM reads OPENAI_API_BASE / ANTHROPIC_API_BASE / GEMINI_API_BASE and the *_API_KEY variables, which tether sets. Nothing to write.'] }),
   },
 };
 const ALIASES: Record<string, string> = { claude: 'claude-code', gemini: 'gemini-cli' };

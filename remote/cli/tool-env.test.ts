@@ -23,9 +23,11 @@ describe('toolEnvironment', () => {
     expect(vars).toEqual({
       ANTHROPIC_AUTH_TOKEN: undefined,
       ANTHROPIC_BASE_URL: `${proxyUrl}/anthropic`,
+      ANTHROPIC_API_BASE: `${proxyUrl}/anthropic`,
       ANTHROPIC_API_KEY: 'tth_anthropic',
       GOOGLE_API_KEY: undefined,
       GOOGLE_GEMINI_BASE_URL: `${proxyUrl}/gemini`,
+      GEMINI_API_BASE: `${proxyUrl}/gemini`,
       GEMINI_API_KEY: 'tth_gemini',
       OPENAI_BASE_URL: `${proxyUrl}/openai/v1`,
       OPENAI_API_BASE: `${proxyUrl}/openai/v1`,
