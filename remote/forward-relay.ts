@@ -129,8 +129,11 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
     up.destroy(new Error('upstream timeout'));
   }, call.timeoutMs);
   // Progress before the headers: each piece of the request body sent, then the wait itself.
-  req.on('data', () => timer.refresh());
-  up.once('finish', () => timer.refresh());
+  const progress = (): void => {
+    if (!answered && !timedOut) timer.refresh();
+  };
+  req.on('data', progress);
+  up.once('finish', progress);
   up.once('close', () => clearTimeout(timer));
   up.on('response', (upRes) => {
     answered = true;
