@@ -32,9 +32,20 @@ export async function streamTtfb(targets: Target[], n: number): Promise<PerTarge
   return Object.fromEntries(targets.map((t) => [t.name, summarize(samples.get(t.name)!)])) as PerTarget;
 }
 
-/** `perTarget` streams of `count` events at `rate`/s through every target at once; per-event delay and reads per event. */
-export async function pacedEvents(targets: Target[], perTarget: number, count: number, rate: number): Promise<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> {
-  const runs = await Promise.all(targets.flatMap((t) => Array.from({ length: perTarget }, () => pacedStream(t, count, rate).then((s) => ({ t, s })))));
+/**
+ * `perTarget` concurrent streams of `count` events at `rate`/s per target; per-event delay and
+ * reads per event. The targets take turns in `rounds` rounds (each path measured alone, so
+ * one path's CPU, Portkey's above all, never shows up as another's delay on a 2-core box).
+ */
+export async function pacedEvents(targets: Target[], perTarget: number, count: number, rate: number, rounds = 5): Promise<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> {
+  const runs: { t: Target; s: Awaited<ReturnType<typeof pacedStream>> }[] = [];
+  const perRound = Math.max(2, Math.round(count / rounds));
+  for (let round = 0; round < rounds; round++) {
+    for (const t of targets) {
+      const streams = await Promise.all(Array.from({ length: perTarget }, () => pacedStream(t, perRound, rate)));
+      runs.push(...streams.map((s) => ({ t, s })));
+    }
+  }
   const out: Partial<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> = {};
   for (const t of targets) {
     const mine = runs.filter((r) => r.t === t).map((r) => r.s);
