@@ -42,7 +42,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
     const config = agentPaths(ctx.home).config;
     return new WssTransport(url, target, () => readConfig(config).servers[url]);
   }
-  if (!/^(ssh:\/\/)?[\w.@:[\]-]+$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": use a Host from ~/.ssh/config, ssh://user@host[:port] or unix:/path`);
+  if (!/^(ssh:\/\/)?[\w.@:[\]-]+$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": use a Host from ~/.ssh/config, ssh://user@host[:port], wss://host:port or unix:/path`);
   const host = sshHost(book, target);
   const hops = host.proxyJump.map((hop) => sshHost(book, hop));
   return new SshTransport({
