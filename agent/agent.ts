@@ -26,6 +26,8 @@ export interface AgentConfig {
   policy: ApprovalPolicy;
   approvalTimeoutMs: number;
   leaseTtlMs: number;
+  /** How long a provider may take to start answering a relayed call (default 60 s). */
+  upstreamTimeoutMs?: number;
   name?: string;
   /** Opens a secret store of a kind (the vault's openStore, or a test's). */
   openStore: StoreOpener;
@@ -122,6 +124,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       approvals: this.approvals,
       audit: this.audit,
       leaseTtlMs: this.config.leaseTtlMs,
+      ...(this.config.upstreamTimeoutMs ? { upstreamTimeoutMs: this.config.upstreamTimeoutMs } : {}),
     });
     session.on('activity', (a) => this.emit('activity', a));
     link.on('state', (state, reason) => this.emit('link', { server: link.serverName, state, ...(reason ? { reason: reason.message } : {}) }));

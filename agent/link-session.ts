@@ -17,6 +17,7 @@ export interface SessionDeps {
   approvals: ApprovalQueue;
   audit: AuditLog;
   leaseTtlMs: number;
+  upstreamTimeoutMs?: number;
 }
 
 export interface SessionEvents {
@@ -54,6 +55,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       },
       leases: this.leases,
       resolve: (name) => deps.credentials.resolve(name),
+      ...(deps.upstreamTimeoutMs ? { upstreamTimeoutMs: deps.upstreamTimeoutMs } : {}),
       onDone: (d) => {
         deps.audit.record({ event: 'relay', server: this.server, provider: d.provider, name: d.credential, leaseId: d.leaseId, status: d.status, bytesUp: d.bytesUp, bytesDown: d.bytesDown, ms: d.ms });
         this.emit('activity', { kind: 'relay', server: this.server, credential: d.credential, leaseId: d.leaseId, status: d.status, bytesUp: d.bytesUp, bytesDown: d.bytesDown, ms: d.ms });

@@ -47,6 +47,15 @@ class RecordingPeer {
   }
 }
 
+const credFor = (url: string): ResolvedCredential => ({
+  entry: { name: 'work-openai', provider: 'openai', store: 'memory', addedAt: '' },
+  spec: PROVIDERS.openai!,
+  baseUrl: url.replace(/\/+$/, ''),
+  secret: SECRET,
+  keyHeader: 'authorization',
+  keyPrefix: 'Bearer ',
+});
+
 let upstream: http.Server;
 let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 let baseUrl: string;
@@ -62,15 +71,7 @@ beforeEach(async () => {
   done = [];
   const leases = new LeaseBook(() => {});
   leases.add({ leaseId: LEASE, credential: 'work-openai', scope: 'once', ttlMs: 60_000 });
-  const cred = (url: string): ResolvedCredential => ({
-    entry: { name: 'work-openai', provider: 'openai', store: 'memory', addedAt: '' },
-    spec: PROVIDERS.openai!,
-    baseUrl: url.replace(/\/+$/, ''),
-    secret: SECRET,
-    keyHeader: 'authorization',
-    keyPrefix: 'Bearer ',
-  });
-  host = new RelayHost({ peer, leases, resolve: async () => cred(baseUrl), onDone: (d) => done.push(d) });
+  host = new RelayHost({ peer, leases, resolve: async () => credFor(baseUrl), onDone: (d) => done.push(d) });
 });
 
 afterEach(async () => {
@@ -219,5 +220,36 @@ describe('RelayHost', () => {
     const big = new Uint8Array(64 * 1024);
     for (let i = 0; i < 5; i++) host.frame({ kind: FrameKind.data, sid: 6, payload: big });
     expect(peer.errors).toContain('flow-control');
+  });
+
+  it('answers 504 in the provider shape when the provider never starts answering, but never cuts a slow stream', async () => {
+    const leases = new LeaseBook(() => {});
+    leases.add({ leaseId: LEASE, credential: 'work-openai', scope: 'once', ttlMs: 60_000 });
+    const timed = new RelayHost({ peer, leases, resolve: async () => credFor(baseUrl), upstreamTimeoutMs: 300 });
+    try {
+      handler = () => {}; // accepts the request, never answers
+      timed.open({ t: 'relay.open', sid: 9, leaseId: LEASE, method: 'POST', path: '/v1/chat/completions', headers: [] });
+      timed.frame({ kind: FrameKind.end, sid: 9 });
+      await peer.until(() => peer.ended);
+      const head = peer.messages.find((m) => m.t === 'relay.head');
+      expect(head).toMatchObject({ status: 504 });
+      expect(JSON.parse(Buffer.concat(peer.body).toString())).toMatchObject({ error: { type: 'server_error', message: expect.stringMatching(/did not answer within 300 ms/) } });
+
+      // Headers at once, the body long after the timeout: the answer is under way, so it is left alone.
+      const slow = new RecordingPeer();
+      const host2 = new RelayHost({ peer: slow, leases, resolve: async () => credFor(baseUrl), upstreamTimeoutMs: 300 });
+      handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: one\n\n');
+        setTimeout(() => res.end('data: two\n\n'), 700);
+      };
+      host2.open({ t: 'relay.open', sid: 10, leaseId: LEASE, method: 'POST', path: '/v1/chat/completions', headers: [] });
+      host2.frame({ kind: FrameKind.end, sid: 10 });
+      await slow.until(() => slow.ended);
+      expect(slow.messages.find((m) => m.t === 'relay.head')).toMatchObject({ status: 200 });
+      expect(Buffer.concat(slow.body).toString()).toBe('data: one\n\ndata: two\n\n');
+    } finally {
+      timed.closeAll('test over');
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
   providerErrorBody,
   type BinaryFrame,
   type ErrorCode,
+  type ErrorKind,
   type Message,
   type RelayAbort,
   type RelayOpen,
@@ -41,7 +42,11 @@ export interface RelayDeps {
   leases: LeaseBook;
   resolve(credential: string): Promise<ResolvedCredential>;
   onDone?(done: RelayDone): void;
+  /** A provider that makes no progress for this long before its response headers gets a 504. */
+  upstreamTimeoutMs?: number;
 }
+
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
 const STRIPPED_UP = new Set<string>([...HOP_BY_HOP, ...KEY_HEADERS]);
@@ -131,6 +136,7 @@ export class RelayHost {
 class RelayStream {
   private state: StreamState = 'RESOLVING';
   private req: http.ClientRequest | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
   private res: http.IncomingMessage | undefined;
   private readonly early: Uint8Array[] = [];
   private earlyEnd = false;
@@ -227,9 +233,19 @@ class RelayStream {
     this.state = 'REQUESTING';
     const req = (url.protocol === 'https:' ? https : http).request(url, { method: this.open.method, headers, agent });
     this.req = req;
+    // Progress before the headers (connecting, each body chunk sent, then the wait itself)
+    // refreshes the timer; once the answer streams, only the client decides when to give up.
+    const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+    let timedOut = false;
+    this.headTimer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new Error('upstream timeout'));
+    }, timeoutMs);
+    req.once('finish', () => this.headTimer?.refresh());
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.state === 'REQUESTING') this.failBeforeHead(cred.spec.errorShape, `cannot reach ${url.host}: ${err.code ?? err.message}`);
-      else this.abort(true, `upstream ${url.host} failed: ${err.code ?? err.message}`);
+      if (this.state !== 'REQUESTING') this.abort(true, `upstream ${url.host} failed: ${err.code ?? err.message}`);
+      else if (timedOut) this.failBeforeHead(cred.spec.errorShape, `${url.host} did not answer within ${formatMs(timeoutMs)}`, 504, 'timeout');
+      else this.failBeforeHead(cred.spec.errorShape, `cannot reach ${url.host}: ${err.code ?? err.message}`);
     });
     req.on('drain', () => {
       const n = this.awaitingDrain;
@@ -242,6 +258,7 @@ class RelayStream {
   }
 
   private writeUp(payload: Uint8Array): void {
+    this.headTimer?.refresh();
     if (this.req!.write(payload)) this.giveCredit(payload.byteLength);
     else this.awaitingDrain += payload.byteLength;
   }
@@ -266,6 +283,7 @@ class RelayStream {
       res.destroy();
       return;
     }
+    clearTimeout(this.headTimer);
     this.res = res;
     this.state = 'RESPONDING';
     this.status = res.statusCode ?? 502;
@@ -308,20 +326,21 @@ class RelayStream {
     } else if (this.res?.isPaused()) this.res.resume();
   }
 
-  private failBeforeHead(shape: Parameters<typeof providerErrorBody>[0], message: string): void {
+  private failBeforeHead(shape: Parameters<typeof providerErrorBody>[0], message: string, status = 502, kind: ErrorKind = 'upstream'): void {
     if (this.state === 'DONE') return;
-    const body = Buffer.from(JSON.stringify(providerErrorBody(shape, 502, 'upstream', message)));
+    const body = Buffer.from(JSON.stringify(providerErrorBody(shape, status, kind, message)));
     const { sid } = this.open;
     this.releaseHeldCredit();
-    this.deps.peer.send({ t: 'relay.head', sid, status: 502, headers: [['content-type', 'application/json'], ['content-length', String(body.byteLength)]] });
+    this.deps.peer.send({ t: 'relay.head', sid, status, headers: [['content-type', 'application/json'], ['content-length', String(body.byteLength)]] });
     this.deps.peer.sendFrame(encodeData(sid, body));
     this.deps.peer.sendFrame(encodeEnd(sid));
-    this.finish(502);
+    this.finish(status);
   }
 
   private finish(status: number | 'aborted'): void {
     if (this.state === 'DONE') return;
     this.state = 'DONE';
+    clearTimeout(this.headTimer);
     this.outbox.length = 0;
     if (status === 'aborted' || !this.upstreamDone) {
       this.req?.destroy();
@@ -364,4 +383,8 @@ function downstreamHeaders(raw: string[]): [string, string][] {
     out.push([name, raw[i + 1]!.slice(0, 16 * 1024)]);
   }
   return out;
+}
+
+function formatMs(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }

@@ -14,7 +14,7 @@ import { fetchAgentStatus } from './control-commands.js';
 
 export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL...] [--pair CODE]
                [--approve ask|allow|allow-once|deny|FILE] [--approval-timeout 60s]
-               [--lease-ttl 10m] [--name NAME] [--store KIND]
+               [--lease-ttl 10m] [--upstream-timeout 60s] [--name NAME] [--store KIND]
                                     lend credentials to servers until stopped (Ctrl-C says bye)
                                     URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
                                     ssh://user@host[:port], wss://host:port (\`tether serve --listen\`; pair first)
@@ -48,6 +48,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     approve: { type: 'string' },
     'approval-timeout': { type: 'string' },
     'lease-ttl': { type: 'string' },
+    'upstream-timeout': { type: 'string' },
     name: { type: 'string' },
     store: { type: 'string' },
     'identity-store': { type: 'string' },
@@ -61,6 +62,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
   const approvalTimeoutMs = values['approval-timeout'] ? parseDuration(values['approval-timeout'], '--approval-timeout') : 60_000;
   const leaseTtlMs = values['lease-ttl'] ? parseDuration(values['lease-ttl'], '--lease-ttl') : DEFAULT_LEASE_TTL_MS;
   if (leaseTtlMs < 1000) throw new UsageError('--lease-ttl must be at least 1s');
+  const upstreamTimeoutMs = values['upstream-timeout'] ? parseDuration(values['upstream-timeout'], '--upstream-timeout') : undefined;
   const identityStore = storeKindFlag(values['identity-store'] ?? values.store, values['identity-store'] ? '--identity-store' : '--store') ?? (await ctx.defaultStore());
 
   ensureDirs(ctx.paths);
@@ -72,6 +74,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     policy,
     approvalTimeoutMs,
     leaseTtlMs,
+    ...(upstreamTimeoutMs ? { upstreamTimeoutMs } : {}),
     ...(values.name ? { name: values.name } : {}),
     openStore: ctx.openStore,
     identityStore,
