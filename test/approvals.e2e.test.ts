@@ -40,14 +40,19 @@ async function pending(w: World): Promise<ApprovalView[]> {
   return JSON.parse(r.stdout) as ApprovalView[];
 }
 
+/** The pending approvals, once the laptop has at least one. */
+function pendingSoon(w: World, what: string): Promise<ApprovalView[]> {
+  return waitFor(async () => {
+    const list = await pending(w);
+    return list.length ? list : undefined;
+  }, what);
+}
+
 describe('approvals asked on the laptop', () => {
   it('shows the requesting process read from /proc, and "allow once" hands the tool a lease', async () => {
     world = await World.start({ approve: 'ask' });
     const request = tokenInBackground(world, 'openai');
-    const [approval] = await waitFor(async () => {
-      const list = await pending(world!);
-      return list.length ? list : undefined;
-    }, 'the request to reach the laptop');
+    const [approval] = await pendingSoon(world, 'the request to reach the laptop');
 
     expect(approval!.provider).toBe('openai');
     expect(approval!.process.pid).toBe(request.child.pid);
@@ -66,10 +71,7 @@ describe('approvals asked on the laptop', () => {
 
     // Allow once means the next request asks again.
     const next = tokenInBackground(world, 'openai');
-    const [again] = await waitFor(async () => {
-      const list = await pending(world!);
-      return list.length ? list : undefined;
-    }, 'the second request');
+    const [again] = await pendingSoon(world, 'the second request');
     await world.laptop(['approve', again!.id, 'deny']);
     expect((await next.done).code).toBe(ExitCode.denied);
   });
@@ -77,10 +79,7 @@ describe('approvals asked on the laptop', () => {
   it('"allow while connected" answers later requests for that provider without asking', async () => {
     world = await World.start({ approve: 'ask' });
     const first = tokenInBackground(world, 'anthropic');
-    const [approval] = await waitFor(async () => {
-      const list = await pending(world!);
-      return list.length ? list : undefined;
-    }, 'the request to reach the laptop');
+    const [approval] = await pendingSoon(world, 'the request to reach the laptop');
     await world.laptop(['approve', approval!.id, 'allow']);
     expect((await first.done).code).toBe(ExitCode.ok);
 
