@@ -1,8 +1,8 @@
 import http from 'node:http';
 
-/** One way to reach the mock provider: straight, through Tether's relay, or through Portkey. */
+/** One way to reach the mock provider: straight, through two bare hops (the floor), Tether's relay, or Portkey. */
 export interface Target {
-  name: 'direct' | 'relay' | 'portkey';
+  name: 'direct' | 'pipes' | 'relay' | 'portkey';
   url: string;
   headers: Record<string, string>;
   agent: http.Agent;

@@ -33,10 +33,11 @@ async function main(): Promise<void> {
     const path = '/v1/chat/completions';
     const targets: Target[] = [
       target('direct', `${bench.mockUrl}${path}`, { authorization: `Bearer ${bench.key}` }),
+      target('pipes', `${bench.pipesUrl}${path}`, { authorization: `Bearer ${bench.key}` }),
       target('relay', `${bench.world.state.proxyUrl}/openai${path}`, { authorization: `Bearer ${bench.leaseToken}` }),
       target('portkey', `${bench.portkeyUrl}${path}`, { authorization: `Bearer ${bench.key}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${bench.mockUrl}/v1` }),
     ];
-    const [direct, relay] = targets as [Target, Target, Target];
+    const [direct, , relay] = targets as [Target, Target, Target, Target];
 
     process.stderr.write(`small non-streaming requests (${N} per path, interleaved)…\n`);
     const small = await smallLatency(targets, N);
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
     const addPortkey = { p50: small.portkey.p50 - small.direct.p50, p99: small.portkey.p99 - small.direct.p99 };
     row('added latency, relay', `p50 ${delta(addRelay.p50)}, p99 ${delta(addRelay.p99)}`, '≤ 1.0 ms p50, ≤ 2.5 ms p99', addRelay.p50 <= 1 && addRelay.p99 <= 2.5);
     row('added latency, Portkey', `p50 ${delta(addPortkey.p50)}, p99 ${delta(addPortkey.p99)}`, '');
+    row('added latency, two bare hops (the floor)', floorFigure(small), '');
+    row('relay added beyond the floor', beyondFloor(small), '');
     row('relay vs Portkey added latency', `p50 ${ratio(addRelay.p50, addPortkey.p50)}, p99 ${ratio(addRelay.p99, addPortkey.p99)}`, 'relay below Portkey', addRelay.p50 < addPortkey.p50 && addRelay.p99 < addPortkey.p99);
 
     process.stderr.write('streaming: time to first byte…\n');
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
     const addTtfb = ttfb.relay.p99 - ttfb.direct.p99;
     row('stream TTFB added, relay', `p50 ${delta(ttfb.relay.p50 - ttfb.direct.p50)}, p99 ${delta(addTtfb)}`, '≤ 1 ms p99', addTtfb <= 1);
     row('stream TTFB added, Portkey', `p50 ${delta(ttfb.portkey.p50 - ttfb.direct.p50)}, p99 ${delta(ttfb.portkey.p99 - ttfb.direct.p99)}`, '');
+    row('stream TTFB added, two bare hops (the floor)', floorFigure(ttfb), '');
+    row('stream TTFB, relay added beyond the floor', beyondFloor(ttfb), '');
 
     const count = quick ? 200 : 1000;
     process.stderr.write(`streaming: 3 streams per path × ${count} events at 70/s, paths taking turns…\n`);
@@ -59,6 +64,8 @@ async function main(): Promise<void> {
     const addEvent = events.relay.p99 - events.direct.p99;
     row('per-event delay added, relay', `p50 ${delta(events.relay.p50 - events.direct.p50, 3)}, p99 ${delta(addEvent, 3)} (${events.relay.events} events)`, '≤ 1 ms p99', addEvent <= 1);
     row('per-event delay added, Portkey', `p50 ${delta(events.portkey.p50 - events.direct.p50, 3)}, p99 ${delta(events.portkey.p99 - events.direct.p99, 3)}`, '');
+    row('per-event delay added, two bare hops (the floor)', floorFigure(events, 3), '');
+    row('per-event delay, relay added beyond the floor', beyondFloor(events, 3), '');
     row('reads per event at the client, relay', `${events.relay.readsPerEvent.toFixed(2)} (direct ${events.direct.readsPerEvent.toFixed(2)})`, '≥ 1.0: no coalescing', events.relay.readsPerEvent >= 0.99);
 
     process.stderr.write('capacity through one link (closed loop, rising concurrency)…\n');
@@ -99,6 +106,12 @@ async function main(): Promise<void> {
 
 let loadAtStart = 0;
 
+type Figures = Record<Target['name'], { p50: number; p99: number }>;
+/** What the bare hops add over direct: the machine's own cost of two more processes in the path. */
+const floorFigure = (f: Figures, digits = 2) => `p50 ${delta(f.pipes.p50 - f.direct.p50, digits)}, p99 ${delta(f.pipes.p99 - f.direct.p99, digits)}`;
+/** What the relay adds over the bare hops: the part its own work is responsible for. */
+const beyondFloor = (f: Figures, digits = 2) => `p50 ${delta(f.relay.p50 - f.pipes.p50, digits)}, p99 ${delta(f.relay.p99 - f.pipes.p99, digits)}`;
+
 function machine(): string {
   const cpus = os.cpus();
   return `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; 1-min load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end (other work on the machine shows up in every p99)`;
@@ -112,6 +125,7 @@ function render(seconds: string): string {
     `Latest \`npm run bench\`${quick ? ' --quick' : ''}: ${new Date().toISOString()}, ${seconds} s.`,
     `Machine: ${machine()}.`,
     'Loopback only; one mock provider process; the relay path is proxy → link (Unix socket) → agent → mock;',
+    'the floor is two bare processes of the same shape (TCP → Unix socket → TCP) that only copy bytes (bench/pipe-hop.mjs);',
     'Portkey (`@portkey-ai/gateway`, `--headless`, `x-portkey-custom-host`) is the peer one-hop gateway. Paths take turns.',
     '',
     '| measure | figure | target | |',

@@ -34,6 +34,28 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A bare hop process (bench/pipe-hop.mjs) and the address it listens on. */
+async function startHop(listen: string, to: string): Promise<{ child: ChildProcess; at: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bench/pipe-hop.mjs'), listen, to], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [at] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { child, at };
+}
+
+/**
+ * The floor: two bare hops with the relay's shape (TCP in, Unix socket between them, TCP to
+ * the provider) that only copy bytes. What they add is what two more processes cost here.
+ */
+async function startPipes(mockUrl: string, dir: string): Promise<{ children: ChildProcess[]; url: string }> {
+  const mock = new URL(mockUrl);
+  const inner = await startHop(`unix:${join(dir, 'pipe-hop.sock')}`, `tcp:${mock.hostname}:${mock.port}`);
+  const outer = await startHop('tcp:127.0.0.1:0', inner.at).catch(async (err: unknown) => {
+    await stop(inner.child);
+    throw err;
+  });
+  const [, host, port] = /^tcp:(.+):(\d+)$/.exec(outer.at)!;
+  return { children: [outer.child, inner.child], url: `http://${host}:${port}` };
+}
+
 async function startPortkey(): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const bin = join(ROOT, 'bench/node_modules/@portkey-ai/gateway/build/start-server.js');
@@ -58,6 +80,8 @@ export interface Bench {
   mockUrl: string;
   key: string;
   portkeyUrl: string;
+  /** Two bare socket hops in front of the mock: the machine's floor for the relay's shape. */
+  pipesUrl: string;
   leaseToken: string;
   close(): Promise<void>;
 }
@@ -66,9 +90,11 @@ export async function startBench(): Promise<Bench> {
   const mock = await startMockProcess();
   let world: World | undefined;
   let portkey: { child: ChildProcess; url: string } | undefined;
+  let pipes: { children: ChildProcess[]; url: string } | undefined;
   try {
     world = await World.start({ provider: mock });
     portkey = await startPortkey();
+    pipes = await startPipes(mock.url, world.root);
     const token = await world.token('openai');
     if (token.code !== 0) throw new Error(`tether token failed: ${token.stderr}`);
     const started = world;
@@ -77,14 +103,17 @@ export async function startBench(): Promise<Bench> {
       mockUrl: mock.url,
       key: mock.keys.openai,
       portkeyUrl: portkey.url,
+      pipesUrl: pipes.url,
       leaseToken: token.stdout.trim(),
       close: async () => {
+        for (const child of pipes?.children ?? []) await stop(child);
         await stop(portkey?.child);
         await started.dispose();
         await stop(mock.child);
       },
     };
   } catch (err) {
+    for (const child of pipes?.children ?? []) await stop(child);
     await stop(portkey?.child);
     await world?.dispose();
     await stop(mock.child);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RELAY_WINDOW } from '../protocol/index.js';
+import { CREDIT_BATCH } from './relay-stream.js';
 import type { FakeStream } from './testing/fake-laptop.js';
 import { daemonPerTest } from './testing/daemon-per-test.js';
 import { autoGrant, leaseToken, pairedLaptop, request } from './testing/harness.js';
@@ -81,6 +82,31 @@ describe('relay flow control', () => {
     await more;
     stalled.destroy();
     expect((await laptop.next('relay.abort', (m) => m.sid === 1)).sid).toBe(1);
+  });
+
+  it('returns response credit in batches, not a frame per small event, and a stream longer than the window never stalls', async () => {
+    const { daemon, laptop, token } = await setup();
+    const event = Buffer.from(`data: ${'x'.repeat(90)}\n\n`); // 98 bytes, like one SSE token event
+    const events = 4000; // ~392 KB: half again the window, so the laptop depends on the credit coming back
+    const credits: number[] = [];
+    laptop.onRelayOpen = (stream) => {
+      stream.on('credit', (bytes?: number) => bytes && credits.push(bytes));
+      stream.head(200, [['content-type', 'text/event-stream']]);
+      void (async () => {
+        for (let i = 0; i < events; i++) {
+          while (stream.credit < event.length) await new Promise((r) => stream.once('credit', r));
+          stream.send(event);
+          if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+        }
+        stream.end();
+      })();
+    };
+    const res = await request(`${daemon.proxyUrl}/openai/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
+    expect(res.status).toBe(200);
+    expect(res.text.length).toBe(events * event.length);
+    expect(credits.length).toBeGreaterThan(0);
+    for (const c of credits) expect(c).toBeGreaterThanOrEqual(CREDIT_BATCH);
+    expect(credits.length).toBeLessThanOrEqual(Math.ceil((events * event.length) / CREDIT_BATCH));
   });
 
   it('sends the request body only within the laptop\'s credit', async () => {

@@ -24,6 +24,9 @@ export interface StreamHost {
 
 type StreamState = 'AWAIT_HEAD' | 'STREAMING' | 'DONE';
 
+/** Response credit is returned in batches this big (see grantCredit). */
+export const CREDIT_BATCH = RELAY_WINDOW / 4;
+
 /**
  * Daemon side of one proxied HTTP request. Both directions are credit-bound: the client's
  * request body is read only as fast as the laptop grants credit, and the laptop gets
@@ -171,19 +174,24 @@ export class RelayStream {
   }
 
   /**
-   * Credit leaves once the frames of the current read are handled (a microtask): one CREDIT
-   * for all the DATA of one read, and none at all when that read also held the END, since a
-   * finished stream takes no more DATA. Small responses then cost one frame less each way.
+   * Credit goes back in batches of at least CREDIT_BATCH bytes, the way HTTP/2 peers send
+   * WINDOW_UPDATE: a stream of small events then costs the laptop no wake-up per event
+   * just to learn its window grew, and it always keeps at least 3/4 of the window. The
+   * batch leaves once the frames of the current read are handled (a microtask), so a read
+   * that also held the END sends none: a finished stream takes no more DATA. No stall: when
+   * the laptop is out of credit, every byte it sent is here, due or owed, so the moment the
+   * client's socket drains, at least a whole window is due.
    */
   private grantCredit(bytes: number): void {
-    if (this.creditDue === 0) queueMicrotask(() => this.sendCreditDue());
+    const before = this.creditDue;
     this.creditDue += bytes;
+    if (before < CREDIT_BATCH && this.creditDue >= CREDIT_BATCH) queueMicrotask(() => this.sendCreditDue());
   }
 
   private sendCreditDue(): void {
     const bytes = this.creditDue;
+    if (bytes < CREDIT_BATCH || this.state === 'DONE') return;
     this.creditDue = 0;
-    if (bytes === 0 || this.state === 'DONE') return;
     this.recvWindow += bytes;
     this.host.sendFrame(encodeCredit(this.sid, bytes));
   }
