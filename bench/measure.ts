@@ -108,20 +108,29 @@ export async function rssPer100Streams(t: Target, pids: number[]): Promise<{ bef
   return { before, during };
 }
 
-/** Small-request p99 through the relay, then again while one client sits on a 50 MB stream without reading. */
-export async function headOfLine(t: Target, n: number): Promise<{ baseline: Summary; stalled: Summary }> {
+/**
+ * Small-request latency through the relay without and with one client sitting on a 50 MB
+ * stream it does not read. The two states take turns in `rounds` rounds, so drift in the
+ * machine's load falls on both alike.
+ */
+export async function headOfLine(t: Target, n: number, rounds = 5): Promise<{ baseline: Summary; stalled: Summary }> {
   const body = chatBody('mock-1');
-  const run = async () => {
-    const s: number[] = [];
-    for (let i = 0; i < n; i++) s.push((await send(t, body)).total);
-    return summarize(s);
+  const run = async (count: number, into: number[]) => {
+    for (let i = 0; i < count; i++) into.push((await send(t, body)).total);
   };
-  await run();
-  const baseline = await run();
-  let stalledRes: http.IncomingMessage | undefined;
-  await send(t, chatBody('mock-big-50mb', true), { stall: (res) => ((stalledRes = res), res.pause()) });
-  await delay(500); // let the window fill and the relay stop reading upstream
-  const stalled = await run();
-  stalledRes?.destroy();
-  return { baseline, stalled };
+  await run(200, []);
+  const baseline: number[] = [];
+  const stalled: number[] = [];
+  const perRound = Math.ceil(n / rounds);
+  for (let round = 0; round < rounds; round++) {
+    await run(perRound, baseline);
+    let stalledRes: http.IncomingMessage | undefined;
+    await send(t, chatBody('mock-big-50mb', true), { stall: (res) => ((stalledRes = res), res.pause()) });
+    await delay(500); // let the window fill and the relay stop reading upstream
+    await run(perRound, stalled);
+    stalledRes?.destroy();
+    await delay(200); // the abort reaches the provider before the next baseline
+  }
+  return { baseline: summarize(baseline), stalled: summarize(stalled) };
 }
+
