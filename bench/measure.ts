@@ -133,4 +133,3 @@ export async function headOfLine(t: Target, n: number, rounds = 5): Promise<{ ba
   }
   return { baseline: summarize(baseline), stalled: summarize(stalled) };
 }
-
