@@ -85,12 +85,14 @@ export class CredentialBook {
       const store = await this.stores.open(req.store);
       await store.set(credentialAccount(name), req.secret);
     }
+    // A scheme belongs in Authorization only: `--key-header x-api-key` alone means the bare key.
+    const keyPrefix = req.keyPrefix ?? (keyHeader !== undefined && keyHeader !== 'authorization' ? '' : undefined);
     const entry: CredentialEntry = {
       name,
       provider: req.provider,
-      ...(req.baseUrl ? { baseUrl: req.baseUrl.replace(/\/+$/, '') } : {}),
+      ...(req.baseUrl ? { baseUrl: storedBaseUrl(req.baseUrl, spec.env.baseUrlSuffix) } : {}),
       ...(keyHeader !== undefined ? { keyHeader } : {}),
-      ...(req.keyPrefix !== undefined ? { keyPrefix: req.keyPrefix } : {}),
+      ...(keyPrefix !== undefined ? { keyPrefix } : {}),
       store: req.store,
       addedAt: new Date().toISOString(),
       ...(req.servers ? { servers: [...new Set(req.servers)] } : {}),
@@ -179,4 +181,14 @@ export function checkBaseUrl(url: string): void {
     throw new AgentError('bad-url', `"${url}" is not a URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new AgentError('bad-url', `base URL must be http(s), not ${parsed.protocol}`);
+}
+
+/**
+ * The base URL as stored: without a trailing `/`, and without the part the clients add
+ * themselves (`/v1` for OpenAI-compatible ones), which vLLM, Ollama and LM Studio include
+ * in the URL they document; kept, every request would go to `/v1/v1/…`.
+ */
+export function storedBaseUrl(given: string, clientSuffix: string): string {
+  const bare = given.replace(/\/+$/, '');
+  return clientSuffix && bare.endsWith(clientSuffix) ? bare.slice(0, -clientSuffix.length) : bare;
 }

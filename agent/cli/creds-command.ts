@@ -11,8 +11,8 @@ import { readSecret } from './tty.js';
 
 export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory]
                                     add a credential; the secret is read from stdin or a hidden prompt
-                                    (custom: any OpenAI-compatible URL; --key-header H --key-prefix P
-                                    choose how the key is sent, default "authorization: Bearer KEY")
+                                    (custom: any OpenAI-compatible URL; --key-header H sends the bare key
+                                    in H, --key-prefix P puts P before it; default "authorization: Bearer KEY")
   tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m] [--base-url URL]
                                     forward mode: the secret is CMD's output, run on this laptop only
                                     when a lease is approved (cached until shortly before --ttl), and
