@@ -13,6 +13,8 @@ export interface ProviderEnv {
   /** Variables that carry the base URL: the proxy URL plus `baseUrlSuffix`. */
   baseUrl: string[];
   baseUrlSuffix: string;
+  /** Variables whose clients append less than the others do (LiteLLM's GEMINI_API_BASE, GROQ_API_BASE): their own suffix. */
+  suffixOf?: Readonly<Record<string, string>>;
   /**
    * Variables the same clients prefer over ours (Claude Code: ANTHROPIC_AUTH_TOKEN over
    * ANTHROPIC_API_KEY and both over its apiKeyHelper; @google/genai: GOOGLE_API_KEY over
@@ -34,19 +36,33 @@ export interface ProviderSpec {
   requiredHeaders: Readonly<Record<string, string>>;
   errorShape: ErrorShape;
   env: ProviderEnv;
+  /** A query parameter some of its clients send the key in (Google's REST `?key=`); the proxy takes a lease from it too. */
+  keyQueryParam?: string;
+  /** How LiteLLM (and so aider) reaches it: its model prefix and the two variables it reads, a subset of `env`'s. */
+  litellm?: LiteLLMRoute;
+}
+
+export interface LiteLLMRoute {
+  /** `aider --model PREFIX/MODEL`. */
+  modelPrefix: string;
+  baseUrl: string;
+  apiKey: string;
 }
 
 const BEARER = { keyHeader: 'authorization', keyPrefix: 'Bearer ' } as const;
 const NONE: Readonly<Record<string, string>> = {};
 
 /** An OpenAI-compatible provider: Bearer key, OpenAI's error shape, `/v1` under its base URL. */
-function openaiCompatible(id: string, title: string, defaultBaseUrl: string, env: Partial<ProviderEnv> & { apiKey: string[]; baseUrl: string[] }): ProviderSpec {
-  return { id, title, defaultBaseUrl, ...BEARER, requiredHeaders: NONE, errorShape: 'openai', env: { baseUrlSuffix: '/v1', overriding: [], ...env } };
+function openaiCompatible(id: string, title: string, defaultBaseUrl: string, env: Partial<ProviderEnv> & { apiKey: string[]; baseUrl: string[] }, litellm?: LiteLLMRoute): ProviderSpec {
+  return { id, title, defaultBaseUrl, ...BEARER, requiredHeaders: NONE, errorShape: 'openai', env: { baseUrlSuffix: '/v1', overriding: [], ...env }, ...(litellm ? { litellm } : {}) };
 }
+
+/** LiteLLM's `<PREFIX>_API_BASE` / `<PREFIX>_API_KEY` pair (litellm/llms/<provider>/…: `get_secret_str("…_API_BASE")`). */
+const litellmPair = (modelPrefix: string, vars: string): LiteLLMRoute => ({ modelPrefix, baseUrl: `${vars}_API_BASE`, apiKey: `${vars}_API_KEY` });
 
 export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
   // OPENAI_API_BASE: the older name aider, LiteLLM and langchain still read.
-  openai: openaiCompatible('openai', 'OpenAI', 'https://api.openai.com', { apiKey: ['OPENAI_API_KEY'], baseUrl: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'] }),
+  openai: openaiCompatible('openai', 'OpenAI', 'https://api.openai.com', { apiKey: ['OPENAI_API_KEY'], baseUrl: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'] }, litellmPair('openai', 'OPENAI')),
   anthropic: {
     id: 'anthropic',
     title: 'Anthropic',
@@ -57,6 +73,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     errorShape: 'anthropic',
     // ANTHROPIC_API_BASE: what LiteLLM (and so aider) reads first; it appends /v1/messages.
     env: { apiKey: ['ANTHROPIC_API_KEY'], baseUrl: ['ANTHROPIC_BASE_URL', 'ANTHROPIC_API_BASE'], baseUrlSuffix: '', overriding: ['ANTHROPIC_AUTH_TOKEN'] },
+    litellm: litellmPair('anthropic', 'ANTHROPIC'),
   },
   // Google AI Studio. @google/genai and Gemini CLI read GOOGLE_GEMINI_BASE_URL and prefer GOOGLE_API_KEY.
   gemini: {
@@ -67,15 +84,18 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     keyPrefix: '',
     requiredHeaders: NONE,
     errorShape: 'gemini',
-    // GEMINI_API_BASE: LiteLLM's name (it appends /v1beta/models/…).
-    env: { apiKey: ['GEMINI_API_KEY'], baseUrl: ['GOOGLE_GEMINI_BASE_URL', 'GEMINI_API_BASE'], baseUrlSuffix: '', overriding: ['GOOGLE_API_KEY'] },
+    // GEMINI_API_BASE: LiteLLM's name; with it set, LiteLLM calls `{base}/models/{model}:{method}`
+    // (BerriAI/litellm#14604), so it carries the API version. Without it, LiteLLM sends the key as `?key=`.
+    env: { apiKey: ['GEMINI_API_KEY'], baseUrl: ['GOOGLE_GEMINI_BASE_URL', 'GEMINI_API_BASE'], baseUrlSuffix: '', suffixOf: { GEMINI_API_BASE: '/v1beta' }, overriding: ['GOOGLE_API_KEY'] },
+    keyQueryParam: 'key',
+    litellm: litellmPair('gemini', 'GEMINI'),
   },
-  openrouter: openaiCompatible('openrouter', 'OpenRouter', 'https://openrouter.ai/api', { apiKey: ['OPENROUTER_API_KEY'], baseUrl: ['OPENROUTER_BASE_URL', 'OPENROUTER_API_BASE'] }),
-  // The groq SDK's base URL is the host; its paths start with /openai/v1.
-  groq: openaiCompatible('groq', 'Groq', 'https://api.groq.com', { apiKey: ['GROQ_API_KEY'], baseUrl: ['GROQ_BASE_URL'], baseUrlSuffix: '' }),
-  mistral: openaiCompatible('mistral', 'Mistral', 'https://api.mistral.ai', { apiKey: ['MISTRAL_API_KEY'], baseUrl: ['MISTRAL_API_BASE'] }),
-  deepseek: openaiCompatible('deepseek', 'DeepSeek', 'https://api.deepseek.com', { apiKey: ['DEEPSEEK_API_KEY'], baseUrl: ['DEEPSEEK_API_BASE'] }),
-  xai: openaiCompatible('xai', 'xAI', 'https://api.x.ai', { apiKey: ['XAI_API_KEY'], baseUrl: ['XAI_BASE_URL', 'XAI_API_BASE'] }),
+  openrouter: openaiCompatible('openrouter', 'OpenRouter', 'https://openrouter.ai/api', { apiKey: ['OPENROUTER_API_KEY'], baseUrl: ['OPENROUTER_BASE_URL', 'OPENROUTER_API_BASE'] }, litellmPair('openrouter', 'OPENROUTER')),
+  // The groq SDK's base URL is the host (its paths start with /openai/v1); LiteLLM's GROQ_API_BASE includes /openai/v1.
+  groq: openaiCompatible('groq', 'Groq', 'https://api.groq.com', { apiKey: ['GROQ_API_KEY'], baseUrl: ['GROQ_BASE_URL', 'GROQ_API_BASE'], baseUrlSuffix: '', suffixOf: { GROQ_API_BASE: '/openai/v1' } }, litellmPair('groq', 'GROQ')),
+  mistral: openaiCompatible('mistral', 'Mistral', 'https://api.mistral.ai', { apiKey: ['MISTRAL_API_KEY'], baseUrl: ['MISTRAL_API_BASE'] }, litellmPair('mistral', 'MISTRAL')),
+  deepseek: openaiCompatible('deepseek', 'DeepSeek', 'https://api.deepseek.com', { apiKey: ['DEEPSEEK_API_KEY'], baseUrl: ['DEEPSEEK_API_BASE'] }, litellmPair('deepseek', 'DEEPSEEK')),
+  xai: openaiCompatible('xai', 'xAI', 'https://api.x.ai', { apiKey: ['XAI_API_KEY'], baseUrl: ['XAI_BASE_URL', 'XAI_API_BASE'] }, litellmPair('xai', 'XAI')),
   // Per-resource host (https://RESOURCE.openai.azure.com); the openai SDK's AzureOpenAI reads these two.
   'azure-openai': {
     id: 'azure-openai',
@@ -85,8 +105,9 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     keyPrefix: '',
     requiredHeaders: NONE,
     errorShape: 'openai',
-    // AZURE_API_BASE / AZURE_API_KEY: LiteLLM's names for the same two.
+    // AZURE_API_BASE / AZURE_API_KEY: LiteLLM's names for the same two (it also reads AZURE_API_VERSION, the user's to set).
     env: { apiKey: ['AZURE_OPENAI_API_KEY', 'AZURE_API_KEY'], baseUrl: ['AZURE_OPENAI_ENDPOINT', 'AZURE_API_BASE'], baseUrlSuffix: '', overriding: ['AZURE_OPENAI_AD_TOKEN'] },
+    litellm: litellmPair('azure', 'AZURE'),
   },
   // Any OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, a corporate gateway); header and scheme set per credential.
   custom: openaiCompatible('custom', 'OpenAI-compatible endpoint', '', { apiKey: ['{NAME}_API_KEY'], baseUrl: ['{NAME}_BASE_URL'] }),
@@ -100,7 +121,12 @@ export function providerSpec(id: string): ProviderSpec | undefined {
 export function envNames(spec: ProviderSpec, credentialName: string): ProviderEnv {
   const upper = credentialName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   const fill = (list: string[]) => list.map((v) => v.replace('{NAME}', upper));
-  return { apiKey: fill(spec.env.apiKey), baseUrl: fill(spec.env.baseUrl), baseUrlSuffix: spec.env.baseUrlSuffix, overriding: fill(spec.env.overriding) };
+  return { apiKey: fill(spec.env.apiKey), baseUrl: fill(spec.env.baseUrl), baseUrlSuffix: spec.env.baseUrlSuffix, ...(spec.env.suffixOf ? { suffixOf: spec.env.suffixOf } : {}), overriding: fill(spec.env.overriding) };
+}
+
+/** What one base-URL variable is set to: the credential's path at the proxy plus that variable's suffix. */
+export function baseUrlFor(env: ProviderEnv, variable: string, proxyUrl: string, credentialName: string): string {
+  return `${proxyUrl}/${credentialName}${env.suffixOf?.[variable] ?? env.baseUrlSuffix}`;
 }
 
 /** A header name a `custom` credential may send its key in (an HTTP token, none of the hop-by-hop ones). */

@@ -5,6 +5,7 @@ import type { DaemonView } from './daemon-view.js';
 import type { ExecHandle } from './exec-handles.js';
 import { forwardRequest } from './forward-relay.js';
 import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
+import { leaseFromUrl } from './lease-from-url.js';
 import type { Lease } from './lease-table.js';
 
 const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d{1,5})?$/i;
@@ -62,7 +63,12 @@ function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerRespons
     sendProviderError(res, 'openai', 404, 'not-found', 'no such path: the proxy serves /<credential-name>/… (see `tether status`)');
     return;
   }
-  const token = leaseTokenFrom(req.headers);
+  let token = leaseTokenFrom(req.headers);
+  // Gemini's `?key=`: looked for only when no key header came; the lease is cut from the path that goes on.
+  if (token === undefined && rest.includes('?')) {
+    const inUrl = leaseFromUrl(rest, view.links().flatMap((l) => l.providers).find((p) => p.name === name)?.provider ?? name);
+    if (inUrl) ({ token, path: rest } = inUrl);
+  }
   const handle = token === undefined ? undefined : view.handles.get(token);
   if (handle) {
     proxyThroughHandle(view, handle, name, rest, req, res);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROVIDERS } from '../../protocol/index.js';
-import { defaultShell, formatEnvironment, providersWithHelpers, toolEnvironment } from './tool-env.js';
+import { defaultShell, formatEnvironment, litellmLines, providersWithHelpers, toolEnvironment } from './tool-env.js';
 
 const proxyUrl = 'http://127.0.0.1:4000';
 const lease = (name: string, provider = name) => ({ name, provider, token: `tth_${name}`, proxyUrl });
@@ -27,12 +27,54 @@ describe('toolEnvironment', () => {
       ANTHROPIC_API_KEY: 'tth_anthropic',
       GOOGLE_API_KEY: undefined,
       GOOGLE_GEMINI_BASE_URL: `${proxyUrl}/gemini`,
-      GEMINI_API_BASE: `${proxyUrl}/gemini`,
+      GEMINI_API_BASE: `${proxyUrl}/gemini/v1beta`,
       GEMINI_API_KEY: 'tth_gemini',
       OPENAI_BASE_URL: `${proxyUrl}/openai/v1`,
       OPENAI_API_BASE: `${proxyUrl}/openai/v1`,
       OPENAI_API_KEY: 'tth_openai',
     });
+  });
+
+  // What LiteLLM (so aider) reads, and what it appends (BerriAI/litellm: `get_secret_str("…_API_BASE")`
+  // and each provider's URL builder): the value must be the base under which those paths exist.
+  it.each([
+    ['gemini', 'GEMINI_API_BASE', '/gemini/v1beta', 'GEMINI_API_KEY'], // + /models/{model}:generateContent
+    ['groq', 'GROQ_API_BASE', '/groq/openai/v1', 'GROQ_API_KEY'], // + /chat/completions
+    ['mistral', 'MISTRAL_API_BASE', '/mistral/v1', 'MISTRAL_API_KEY'],
+    ['deepseek', 'DEEPSEEK_API_BASE', '/deepseek/v1', 'DEEPSEEK_API_KEY'],
+    ['xai', 'XAI_API_BASE', '/xai/v1', 'XAI_API_KEY'],
+    ['openrouter', 'OPENROUTER_API_BASE', '/openrouter/v1', 'OPENROUTER_API_KEY'],
+    ['azure-openai', 'AZURE_API_BASE', '/azure-openai', 'AZURE_API_KEY'], // the openai SDK's AzureOpenAI adds /openai/deployments/…
+    ['anthropic', 'ANTHROPIC_API_BASE', '/anthropic', 'ANTHROPIC_API_KEY'], // + /v1/messages
+    ['openai', 'OPENAI_API_BASE', '/openai/v1', 'OPENAI_API_KEY'],
+  ])('%s: sets LiteLLM\'s %s and its key', (provider, baseVar, path, keyVar) => {
+    const vars = toolEnvironment([lease(provider)]);
+    expect(vars[baseVar]).toBe(`${proxyUrl}${path}`);
+    expect(vars[keyVar]).toBe(`tth_${provider}`);
+    expect(PROVIDERS[provider]!.litellm).toMatchObject({ baseUrl: baseVar, apiKey: keyVar });
+  });
+
+  it('keeps each SDK\'s own base URL where LiteLLM\'s differs', () => {
+    expect(toolEnvironment([lease('groq')]).GROQ_BASE_URL).toBe(`${proxyUrl}/groq`); // groq SDK: + /openai/v1/…
+    expect(toolEnvironment([lease('gemini')]).GOOGLE_GEMINI_BASE_URL).toBe(`${proxyUrl}/gemini`); // @google/genai: + /v1beta/…
+    expect(toolEnvironment([lease('work-gemini', 'gemini')])).toMatchObject({ GEMINI_API_BASE: `${proxyUrl}/work-gemini/v1beta` });
+  });
+
+  it('every LiteLLM route names variables its registry entry sets', () => {
+    for (const spec of Object.values(PROVIDERS)) {
+      if (!spec.litellm) continue;
+      expect(spec.env.baseUrl, spec.id).toContain(spec.litellm.baseUrl);
+      expect(spec.env.apiKey, spec.id).toContain(spec.litellm.apiKey);
+    }
+  });
+
+  it('prints one line per provider for `tether setup aider`', () => {
+    const lines = litellmLines(proxyUrl);
+    expect(lines).toContain(`gemini: --model gemini/MODEL reads GEMINI_API_BASE=${proxyUrl}/gemini/v1beta and GEMINI_API_KEY`);
+    expect(lines).toContain(`groq: --model groq/MODEL reads GROQ_API_BASE=${proxyUrl}/groq/openai/v1 and GROQ_API_KEY`);
+    expect(lines).toContain(`azure-openai: --model azure/MODEL reads AZURE_API_BASE=${proxyUrl}/azure-openai and AZURE_API_KEY`);
+    expect(lines).toHaveLength(Object.values(PROVIDERS).filter((p) => p.id !== 'custom').length);
+    expect(lines.join('\n')).not.toContain('tth_');
   });
 
   it('names a custom credential\'s variables after it', () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envNames, providerSpec } from '../../protocol/providers.js';
+import { PROVIDERS, baseUrlFor, envNames, providerSpec } from '../../protocol/providers.js';
 
 /** What `tether env` / `tether exec` need to know of one lease. */
 export interface LeasedName {
@@ -30,10 +30,25 @@ export function toolEnvironment(leases: readonly LeasedName[], helpers: Readonly
     if (!spec) continue;
     const names = envNames(spec, l.name);
     for (const name of names.overriding) vars[name] = undefined;
-    for (const name of names.baseUrl) vars[name] = `${l.proxyUrl}/${l.name}${names.baseUrlSuffix}`;
+    for (const name of names.baseUrl) vars[name] = baseUrlFor(names, name, l.proxyUrl, l.name);
     for (const name of names.apiKey) vars[name] = helpers.has(spec.id) ? undefined : l.token;
   }
   return vars;
+}
+
+/**
+ * What aider (LiteLLM) reads for each provider the registry knows: its model prefix, then
+ * the base URL variable with the value `tether env` gives it and the key variable. One line each.
+ */
+export function litellmLines(proxyUrl: string): string[] {
+  const lines: string[] = [];
+  for (const spec of Object.values(PROVIDERS)) {
+    const route = spec.litellm;
+    if (!route) continue;
+    const url = baseUrlFor(envNames(spec, spec.id), route.baseUrl, proxyUrl, spec.id);
+    lines.push(`${spec.id}: --model ${route.modelPrefix}/MODEL reads ${route.baseUrl}=${url} and ${route.apiKey}`);
+  }
+  return lines;
 }
 
 /** Providers whose key a configured tool already fetches with a helper command. */
