@@ -75,14 +75,15 @@ describe('tether setup', () => {
     expect(again.stdout).toContain('already has this');
   });
 
-  it('opencode: baseURLs at the proxy in opencode.json; tools that read the environment need nothing written', async () => {
+  it('opencode: baseURLs at the proxy in opencode.json; codex is shown without --write; an unknown tool is refused', async () => {
     const xdg = join(world.root, 'xdg');
     const r = await world.server(['setup', 'opencode', '--write'], { XDG_CONFIG_HOME: xdg });
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(xdg, 'opencode/opencode.json'), 'utf8')) as { provider: Record<string, { options: { baseURL: string } }> };
     expect(config.provider.openai!.options.baseURL).toBe(`${world.state.proxyUrl}/openai/v1`);
     expect(config.provider.anthropic!.options.baseURL).toBe(`${world.state.proxyUrl}/anthropic/v1`);
-    const codex = await world.server(['setup', 'codex', '--write']);
+    // Never the real ~/.codex: test/codex.e2e.test.ts writes and runs it.
+    const codex = await world.server(['setup', 'codex'], { CODEX_HOME: join(world.root, 'codex') });
     expect(codex.code).toBe(0);
     expect(codex.stdout).toContain('tether exec --provider openai -- codex');
     expect((await world.server(['setup', 'vim'])).code).toBe(1);

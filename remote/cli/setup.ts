@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { CliError, ControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { lineDiff } from './text-diff.js';
+import { replaceTable, setTopLevel, tomlString } from './toml-lines.js';
+import { litellmLines } from './tool-env.js';
 
 type Json = Record<string, unknown>;
 
@@ -12,6 +14,8 @@ interface Plan {
   notes: string[];
   /** A config file the tool reads, and how to change it. Never given a secret: only URLs and commands. */
   file?: { path: string; update(current: Json): { next: Json; removed: string[] } };
+  /** The same for a file that is not JSON (Codex's config.toml): its new text from its current text. */
+  text?: { path: string; update(current: string): string };
 }
 
 interface Context {
@@ -72,16 +76,51 @@ const RECIPES: Record<string, { title: string; plan(ctx: Context): Plan }> = {
     },
   },
   codex: {
-    title: 'Codex CLI (and the openai SDK)',
-    plan: () => ({ notes: ['Start it as `tether exec --provider openai -- codex`: it reads OPENAI_BASE_URL and OPENAI_API_KEY. Nothing to write.'] }),
+    title: 'Codex CLI',
+    plan({ proxyUrl, name = 'openai', env }) {
+      // Codex ignores OPENAI_BASE_URL (openai/codex#16720) and takes no key from OPENAI_API_KEY for its
+      // built-in provider; a provider of its own in config.toml reads both: the address from the file,
+      // the key (a lease) from the variable `tether exec` sets. It also speaks plain HTTP to it (no WebSocket).
+      const table = [`name = ${tomlString('OpenAI through Tether')}`, `base_url = ${tomlString(`${proxyUrl}/${name}/v1`)}`, `env_key = ${tomlString('OPENAI_API_KEY')}`, `wire_api = ${tomlString('responses')}`];
+      return {
+        notes: ['Start it as `tether exec --provider openai -- codex` (or `codex exec …`): the key (a lease) comes from OPENAI_API_KEY, the address from the `tether` model provider in config.toml.', PORT_NOTE],
+        text: {
+          path: path.join(env.CODEX_HOME || path.join(home(env), '.codex'), 'config.toml'),
+          update: (current) => replaceTable(setTopLevel(current, 'model_provider', tomlString('tether')), 'model_providers.tether', table),
+        },
+      };
+    },
   },
   'gemini-cli': {
     title: 'Gemini CLI (and @google/genai)',
-    plan: () => ({ notes: ['Start it as `tether exec --provider gemini -- gemini`: it reads GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY (GOOGLE_API_KEY, which would win, is removed). Nothing to write.'] }),
+    plan({ env }) {
+      return {
+        notes: [
+          'Start it as `tether exec --provider gemini -- gemini`: it reads GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY (GOOGLE_API_KEY, which would win, is removed).',
+          // With a base URL set and no auth type chosen, Gemini CLI picks its "gateway" type, which `gemini -p` refuses.
+          'settings.json chooses the Gemini API key as its auth type; without it, `gemini -p` stops with "Invalid auth method selected".',
+        ],
+        file: {
+          path: path.join(env.GEMINI_CLI_HOME || home(env), '.gemini', 'settings.json'),
+          update(current) {
+            const security = obj(current.security);
+            security.auth = { ...obj(security.auth), selectedType: 'gemini-api-key' };
+            return { next: { ...current, security }, removed: [] };
+          },
+        },
+      };
+    },
   },
   aider: {
     title: 'aider (and LiteLLM-style clients)',
-    plan: () => ({ notes: ['Start it as `tether exec -- aider`: LiteLLM reads OPENAI_API_BASE / ANTHROPIC_API_BASE / GEMINI_API_BASE and the *_API_KEY variables, which tether sets. Nothing to write.'] }),
+    plan: ({ proxyUrl }) => ({
+      notes: [
+        'Start it as `tether exec -- aider --model PREFIX/MODEL`: for each provider the laptop lends, tether sets the variables LiteLLM reads (the key is a lease). Nothing to write.',
+        ...litellmLines(proxyUrl),
+        'Azure: `--model azure/DEPLOYMENT`, and AZURE_API_VERSION is yours to set. A custom credential (my-vllm → MY_VLLM_…): `eval "$(tether env --provider my-vllm)"`, then `aider --model openai/MODEL --openai-api-base "$MY_VLLM_BASE_URL" --openai-api-key "$MY_VLLM_API_KEY"`.',
+        PORT_NOTE,
+      ],
+    }),
   },
 };
 const ALIASES: Record<string, string> = { claude: 'claude-code', gemini: 'gemini-cli' };
@@ -97,30 +136,42 @@ export async function setupCommand(args: string[]): Promise<number> {
   const { proxyUrl } = ControlClient.locate().state;
   const plan = recipe.plan({ proxyUrl, name: values.name, env: process.env });
   const out: string[] = [`${recipe.title}:`, ...plan.notes.map((n) => `  ${n}`)];
-  if (plan.file) {
-    const before = readIfExists(plan.file.path);
-    let current: Json;
-    try {
-      current = before === '' ? {} : obj(JSON.parse(before));
-    } catch {
-      throw new CliError(ExitCode.usage, `${plan.file.path} is not valid JSON: fix it first, then run this again`);
-    }
-    const { next, removed } = plan.file.update(current);
-    const after = JSON.stringify(next, null, 2) + '\n';
-    if (after === before) out.push(`${plan.file.path} already has this.`);
+  const change = plannedChange(plan);
+  if (change) {
+    const { before, after, removed } = change;
+    const target = change.path;
+    if (after === before) out.push(`${target} already has this.`);
     else {
       // A removed key is shown as removed, never printed: terminals end up in logs.
       const shown = removed.reduce((text, key) => text.replace(new RegExp(`("${key.split('.').at(-1)}"\\s*:\\s*)"[^"\\n]*"`, 'g'), '$1"(hidden)"'), before);
-      out.push('', lineDiff(shown, after, plan.file.path).trimEnd());
+      out.push('', lineDiff(shown, after, target).trimEnd());
       if (removed.length) out.push(`(removes ${removed.join(', ')}: set, it would be used instead of the helper)`);
       if (values.write) {
-        writeAtomic(plan.file.path, after);
-        out.push(`wrote ${plan.file.path}`);
+        writeAtomic(target, after);
+        out.push(`wrote ${target}`);
       } else out.push('', 'Nothing written: run again with --write to apply this change.');
     }
   }
   process.stdout.write(out.join('\n') + '\n');
   return ExitCode.ok;
+}
+
+/** The file a plan changes: its text now and after the change, and the keys it removes. */
+function plannedChange(plan: Plan): { path: string; before: string; after: string; removed: string[] } | undefined {
+  if (plan.text) {
+    const before = readIfExists(plan.text.path);
+    return { path: plan.text.path, before, after: plan.text.update(before), removed: [] };
+  }
+  if (!plan.file) return undefined;
+  const before = readIfExists(plan.file.path);
+  let current: Json;
+  try {
+    current = before === '' ? {} : obj(JSON.parse(before));
+  } catch {
+    throw new CliError(ExitCode.usage, `${plan.file.path} is not valid JSON: fix it first, then run this again`);
+  }
+  const { next, removed } = plan.file.update(current);
+  return { path: plan.file.path, before, after: JSON.stringify(next, null, 2) + '\n', removed };
 }
 
 function readIfExists(file: string): string {
