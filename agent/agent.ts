@@ -19,7 +19,7 @@ import { LinkSession } from './link-session.js';
 import { Backoff, Reconnector } from './reconnect.js';
 import { agentPaths, ensureDirs, type AgentPaths } from './paths.js';
 import { StoreShelf, credentialAccount, type StoreOpener } from './secret-stores.js';
-import { transportFor, type TransportContext } from './transports/index.js';
+import { transportFor, type Transport, type TransportContext } from './transports/index.js';
 
 export interface AgentConfig {
   home: string;
@@ -40,6 +40,8 @@ export interface AgentConfig {
   sshPassphrase?: (file: string) => Promise<string | undefined>;
   /** How long a daemon started over SSH stays up with no laptop connected. */
   idleExitMs?: number;
+  /** Heartbeat asked of daemons started over SSH; default: the Settings page's (settings.json). */
+  heartbeatMs?: number;
   env?: NodeJS.ProcessEnv;
   /** Retry a lost link with backoff (default true). */
   reconnect?: boolean;
@@ -65,6 +67,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly startedAt = new Date().toISOString();
   private readonly stores: StoreShelf;
   private readonly sessions = new Map<string, LinkSession>();
+  /** Each server's transport from its last connect: `tether status` shows its note (a kept older daemon). */
+  private readonly transports = new Map<string, Transport>();
   /** Servers we keep connected: each retries on its own after a loss we did not ask for. */
   private readonly reconnectors = new Map<string, Reconnector>();
   private identity: Promise<AgentIdentity> | undefined;
@@ -108,6 +112,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const transport = transportFor(url, this.transportContext());
     const existing = this.sessions.get(transport.serverName);
     if (existing && existing.link.state !== 'CLOSED') return existing;
+    this.transports.set(transport.serverName, transport);
     const identity = await this.loadIdentity();
     const link = new Link({
       transport,
@@ -167,6 +172,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       ...(notice ? { notice } : {}),
       ...(sshPassphrase ? { passphrase: sshPassphrase } : {}),
       ...(idleExitMs !== undefined ? { idleExitMs } : {}),
+      heartbeatMs: () => this.config.heartbeatMs ?? this.settings().heartbeatS * 1000,
       ...(env ? { env } : {}),
     };
   }
@@ -300,7 +306,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       startedAt: this.startedAt,
       socket,
       servers: [...this.sessions.values()].map((s) => {
-        const view = s.view();
+        const note = this.transports.get(s.server)?.note;
+        const view = note && s.link.state === 'READY' ? { ...s.view(), note } : s.view();
         const hostKey = this.unknownHostKeys.get(s.server);
         const withKey = hostKey && view.state === 'CLOSED' ? { ...view, hostKey: { fingerprint: hostKey.fingerprint, keyType: hostKey.keyType, host: hostKey.host, port: hostKey.port } } : view;
         const r = this.reconnectors.get(s.server);

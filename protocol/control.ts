@@ -42,6 +42,8 @@ export const ServerView = z.object({
   retry: z.object({ attempt: z.number(), at: z.number().optional(), last: z.string().optional() }).optional(),
   /** The last attempt met a host key no known_hosts line vouches for (trust-on-first-use offers it). */
   hostKey: z.object({ fingerprint: z.string(), keyType: z.string(), host: z.string(), port: z.number() }).optional(),
+  /** SSH: the server's daemon is not the one this laptop asked for (older bundle, other heartbeat) and was kept, in one line. */
+  note: z.string().optional(),
 });
 export type ServerView = z.infer<typeof ServerView>;
 

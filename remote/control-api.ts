@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DisplayName, ProviderName, formatPairCode, type ProcessInfo } from '../protocol/index.js';
+import { DisplayName, ProviderName, PublicKey, formatPairCode, type ProcessInfo } from '../protocol/index.js';
 import { LeaseRequestError, type AgentLink } from './agent-link.js';
 import { grantLease } from './lease-grant.js';
 import type { DaemonView } from './daemon-view.js';
 import type { Lease } from './lease-table.js';
 import { identifyPeer, type PeerIdentity } from './peer-process.js';
 import { sendJson } from './proxy.js';
+import { TETHER_VERSION } from './version.js';
 
 export type ControlErrorCode =
   | 'no-laptop'
@@ -64,8 +65,10 @@ export class ControlApi {
           return sendJson(res, 200, this.status());
         case 'POST /_tether/v1/pair-code':
           return sendJson(res, 200, this.pairCode());
+        case 'POST /_tether/v1/retire':
+          return this.retire(await readJson(req), res);
         default:
-          throw new ControlError('bad-request', `no control call ${route.slice(0, 80)}: this daemon speaks /_tether/v1/{lease,release,status,pair-code}`);
+          throw new ControlError('bad-request', `no control call ${route.slice(0, 80)}: this daemon speaks /_tether/v1/{lease,release,status,pair-code,retire}`);
       }
     } catch (err) {
       if (!(err instanceof ControlError)) throw err;
@@ -149,7 +152,19 @@ export class ControlApi {
 
   private release(body: Record<string, unknown>): { released: boolean } {
     if (typeof body.token !== 'string' || body.token.length > 200) throw new ControlError('bad-request', 'release needs {"token": "tth_…"}');
-    return { released: this.view.handles.release(body.token) || this.view.leases.release(body.token) };
+    const released = this.view.handles.release(body.token) || this.view.leases.release(body.token);
+    this.view.retirement.check();
+    return { released };
+  }
+
+  /** `tether attach` with another bundle or heartbeat: make way now if nobody else depends on this daemon, else once nobody does. */
+  private retire(body: Record<string, unknown>, res: ServerResponse): void {
+    const key = PublicKey.safeParse(body.agentKey);
+    if (!key.success) throw new ControlError('bad-request', 'retire needs {"agentKey": "<the attaching laptop\'s key>"}');
+    const answer = this.view.retirement.request(key.data);
+    // Answer first: the caller waits for this process to exit, then starts the new daemon.
+    if (answer.retiring) res.once('finish', () => this.view.retirement.fire('replaced by a newer bundle or other settings'));
+    sendJson(res, 200, answer);
   }
 
   private status(): object {
@@ -158,6 +173,10 @@ export class ControlApi {
       serverId: this.view.serverId,
       fingerprint: this.view.fingerprint,
       pid: process.pid,
+      version: TETHER_VERSION,
+      ...(this.view.bundle ? { bundle: this.view.bundle } : {}),
+      heartbeatMs: this.view.heartbeatMs,
+      ...(this.view.retirement.isPending ? { retiring: true } : {}),
       proxyUrl: this.view.proxyUrl,
       socket: this.view.socketPath,
       laptops: this.view.links().filter((l) => l.isOpen).map((l) => ({

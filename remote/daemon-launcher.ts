@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import type { DaemonState } from './daemon.js';
+import type { InUse, RetireAnswer } from './retirement.js';
 import { ensurePrivateDir, remotePaths, type RemotePaths } from './paths.js';
 
 export interface LaunchOptions {
@@ -10,12 +11,20 @@ export interface LaunchOptions {
   script: string;
   serveArgs: string[];
   timeoutMs?: number;
+  /** Whether a running daemon is the one wanted (bundle, heartbeat); one that is not is asked to make way. */
+  suits?: (state: DaemonState) => boolean;
+  /** Asks a running daemon that does not suit to make way (its control API); resolves with its answer. */
+  retire?: (state: DaemonState) => Promise<RetireAnswer>;
 }
 
 export interface Launched {
   state: DaemonState;
   /** False when a running daemon was reused. */
   started: boolean;
+  /** A daemon that did not suit was stopped to start this one. */
+  replaced?: DaemonState;
+  /** A daemon that does not suit was kept, because others still use it. */
+  kept?: { inUse: InUse };
 }
 
 /** The running daemon under `home`, if its daemon.json names a live process that answers on its socket. */
@@ -40,16 +49,25 @@ export async function ensureDaemon(opts: LaunchOptions): Promise<Launched> {
   ensurePrivateDir(paths.runDir);
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   const lock = `${paths.runDir}/start.lock`;
+  const suits = opts.suits ?? (() => true);
   for (;;) {
     const running = await runningDaemon(paths);
-    if (running) return { state: running, started: false };
+    if (running && suits(running)) return { state: running, started: false };
     if (takeLock(lock)) break;
     if (Date.now() > deadline) throw new Error(`timed out waiting for another start of the daemon (remove ${lock} if no start is under way)`);
     await sleep(50);
   }
   try {
     const again = await runningDaemon(paths);
-    if (again) return { state: again, started: false };
+    let replaced: DaemonState | undefined;
+    if (again && (suits(again) || !opts.retire)) return { state: again, started: false };
+    if (again && opts.retire) {
+      // Still under the lock, so no other attach starts a daemon between the old one's exit and ours.
+      const answer = await opts.retire(again);
+      if (!answer.retiring) return { state: again, started: false, kept: { inUse: answer.inUse } };
+      await waitForExit(again, deadline);
+      replaced = again;
+    }
     const log = fs.openSync(`${paths.runDir}/daemon.log`, 'a', 0o600);
     const child = spawn(process.execPath, [opts.script, 'serve', ...opts.serveArgs], {
       detached: true,
@@ -61,7 +79,7 @@ export async function ensureDaemon(opts: LaunchOptions): Promise<Launched> {
     const pid = child.pid;
     for (;;) {
       const state = await runningDaemon(paths);
-      if (state && state.pid === pid) return { state, started: true };
+      if (state && state.pid === pid) return { state, started: true, ...(replaced ? { replaced } : {}) };
       if (pid === undefined || !isAlive(pid)) throw new Error(`the daemon exited at start: see ${paths.runDir}/daemon.log`);
       if (Date.now() > deadline) throw new Error(`the daemon did not come up in time: see ${paths.runDir}/daemon.log`);
       await sleep(25);
@@ -87,13 +105,36 @@ function takeLock(file: string): boolean {
   return false;
 }
 
+/** The old daemon said it goes: wait for its exit (it ends its leases and says bye first); past the deadline, SIGTERM. */
+async function waitForExit(state: DaemonState, deadline: number): Promise<void> {
+  let termed = false;
+  while (isAlive(state.pid)) {
+    if (Date.now() > deadline - 2000 && !termed) {
+      process.kill(state.pid, 'SIGTERM');
+      termed = true;
+    }
+    if (Date.now() > deadline) throw new Error(`the old daemon (pid ${state.pid}) did not exit: stop it, then connect again`);
+    await sleep(25);
+  }
+}
+
 function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** An exited daemon whose parent (an init that does not reap, in some containers) has not collected it yet. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

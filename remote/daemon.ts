@@ -23,6 +23,7 @@ import { ensurePrivateDir, remotePaths, writeFileAtomic } from './paths.js';
 import { PenaltyBox, type PenaltyOptions } from './penalty.js';
 import { createProxyServer } from './proxy.js';
 import { ExecHandles } from './exec-handles.js';
+import { Retirement } from './retirement.js';
 import { loadOrCreateTlsIdentity } from './tls-identity.js';
 import { TETHER_VERSION } from './version.js';
 
@@ -46,6 +47,8 @@ export interface DaemonOptions {
   penalty?: PenaltyOptions;
   /** `serve --listen HOST:PORT`: also accept laptops over wss:// (self-signed, pinned at pairing). */
   listen?: { host: string; port: number };
+  /** sha256 of the bundle this daemon runs from: `attach` replaces a daemon of another bundle. */
+  bundle?: string;
 }
 
 /** What the daemon reports, for tests and the CLI's log lines. */
@@ -54,6 +57,8 @@ export interface DaemonEvents {
   'link-closed': [AgentLink, LinkClosed];
   refused: [ErrorCode];
   'lease-ended': [Lease, LeaseEndReason];
+  /** Asked to make way (remote/retirement.ts) and nothing depends on it any more: `serve` stops. */
+  retire: [string];
 }
 
 export interface DaemonState {
@@ -63,6 +68,9 @@ export interface DaemonState {
   socket: string;
   proxyUrl: string;
   startedAt: string;
+  /** sha256 of the bundle it runs from, and its heartbeat: what `attach` compares with what it wants. */
+  bundle?: string;
+  heartbeatMs?: number;
   /** With --listen: the wss:// URL and the certificate's fingerprint (both public). */
   listen?: string;
   tlsFingerprint?: string;
@@ -118,6 +126,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     link.onClosed((closed) => {
       links.delete(link.id);
       events.emit('link-closed', link, closed);
+      retirement.check();
     });
     events.emit('link', link);
   };
@@ -135,6 +144,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   let proxyUrl = '';
   const handles = new ExecHandles({ leases, maxLeaseTtlMs, requestTimeoutMs, links: () => [...links.values()], findLink: (id) => links.get(id) });
+  const retirement = new Retirement({ links: () => [...links.values()], handles, retire: (why) => events.emit('retire', why) });
   const view: DaemonView = {
     serverId,
     fingerprint: identity.fingerprint,
@@ -152,6 +162,9 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
     leases,
     handles,
+    retirement,
+    heartbeatMs,
+    ...(opts.bundle ? { bundle: opts.bundle } : {}),
     pairCodes,
     links: () => [...links.values()],
     findLink: (id) => links.get(id),
@@ -174,6 +187,8 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     socket: socketPath,
     proxyUrl,
     startedAt: new Date().toISOString(),
+    ...(opts.bundle ? { bundle: opts.bundle } : {}),
+    heartbeatMs,
     ...(listenUrl && tls ? { listen: listenUrl, tlsFingerprint: tls.identity.fingerprint } : {}),
   };
   writeFileAtomic(paths.daemonJson, JSON.stringify(state, null, 2) + '\n', 0o600);

@@ -14,7 +14,7 @@ import { fetchAgentStatus } from './control-commands.js';
 
 export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL...] [--pair CODE]
                [--approve ask|allow|allow-once|deny|FILE] [--approval-timeout 60s]
-               [--lease-ttl 10m] [--upstream-timeout 60s] [--name NAME] [--store KIND]
+               [--lease-ttl 10m] [--upstream-timeout 60s] [--heartbeat 1s] [--name NAME] [--store KIND]
                                     lend credentials to servers until stopped (Ctrl-C says bye)
                                     URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
                                     ssh://user@host[:port], wss://host:port (\`tether serve --listen\`; pair first)
@@ -49,6 +49,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     'approval-timeout': { type: 'string' },
     'lease-ttl': { type: 'string' },
     'upstream-timeout': { type: 'string' },
+    heartbeat: { type: 'string' },
     name: { type: 'string' },
     store: { type: 'string' },
     'identity-store': { type: 'string' },
@@ -63,6 +64,9 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
   const leaseTtlMs = values['lease-ttl'] ? parseDuration(values['lease-ttl'], '--lease-ttl') : DEFAULT_LEASE_TTL_MS;
   if (leaseTtlMs < 1000) throw new UsageError('--lease-ttl must be at least 1s');
   const upstreamTimeoutMs = values['upstream-timeout'] ? parseDuration(values['upstream-timeout'], '--upstream-timeout') : undefined;
+  // Asked of daemons started over SSH (default: the Settings page's); leases die within 3 of them.
+  const heartbeatMs = values.heartbeat ? parseDuration(values.heartbeat, '--heartbeat') : undefined;
+  if (heartbeatMs !== undefined && (heartbeatMs < 50 || heartbeatMs > 60_000)) throw new UsageError('--heartbeat must be between 50ms and 60s');
   const identityStore = storeKindFlag(values['identity-store'] ?? values.store, values['identity-store'] ? '--identity-store' : '--store') ?? (await ctx.defaultStore());
 
   ensureDirs(ctx.paths);
@@ -75,6 +79,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     approvalTimeoutMs,
     leaseTtlMs,
     ...(upstreamTimeoutMs ? { upstreamTimeoutMs } : {}),
+    ...(heartbeatMs ? { heartbeatMs } : {}),
     ...(values.name ? { name: values.name } : {}),
     openStore: ctx.openStore,
     identityStore,

@@ -27,6 +27,7 @@ export function formatAgentStatus(s: AgentStatus): string {
   for (const srv of s.servers) {
     const state = srv.state === 'READY' ? 'connected' : srv.state.toLowerCase();
     lines.push(`  ${srv.server}: ${state}${srv.fingerprint ? ` (${srv.fingerprint})` : ''}${srv.reason && srv.state === 'CLOSED' ? ` - ${srv.reason}` : ''}`);
+    if (srv.note) lines.push(`    note: ${srv.note}`);
     for (const l of srv.leases) {
       const left = Math.max(0, Math.round((l.expiresAt - Date.now()) / 1000));
       lines.push(`    lease ${l.leaseId} ${l.credential} ${l.scope === 'connection' ? 'while connected' : 'once'}, ${left} s left`);

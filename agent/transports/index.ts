@@ -19,6 +19,8 @@ export interface TransportContext {
   notice?: (line: string) => void;
   passphrase?: (file: string) => Promise<string | undefined>;
   idleExitMs?: number;
+  /** The laptop's heartbeat setting, read at each connect (daemons started over SSH use it). */
+  heartbeatMs?: () => number | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
     },
     agentKey: ctx.agentKey,
     ...(ctx.idleExitMs !== undefined ? { idleExitMs: ctx.idleExitMs } : {}),
+    ...(ctx.heartbeatMs ? { heartbeatMs: ctx.heartbeatMs } : {}),
     ...(ctx.notice ? { notice: ctx.notice } : {}),
   });
 }

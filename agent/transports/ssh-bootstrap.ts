@@ -33,6 +33,12 @@ export interface AttachAnswer {
   socket: string;
   pid: number;
   started: boolean;
+  /** What the daemon runs (absent from bundles before this field). */
+  daemon?: { version: string; bundle: string | null; heartbeatMs: number };
+  /** An older daemon (another bundle or heartbeat) was stopped to start this one. */
+  replaced?: { pid: number; version: string; bundle: string | null };
+  /** The daemon differs from what this laptop wants but was kept: others use it. */
+  kept?: { laptops: string[]; execs: number };
 }
 
 export interface BootstrapOptions {
@@ -43,12 +49,16 @@ export interface BootstrapOptions {
   agentKey: string;
   agentName: string;
   idleExitMs?: number;
+  /** The laptop's heartbeat setting: a daemon started for us uses it. */
+  heartbeatMs?: number;
   notice?: (line: string) => void;
 }
 
 export interface BootstrapResult extends AttachAnswer {
   uploaded: boolean;
   nodeVersion: string;
+  /** One line for `tether status` when the server's daemon is not the one this laptop wanted. */
+  note?: string;
 }
 
 export function shellQuote(value: string): string {
@@ -103,10 +113,34 @@ export async function bootstrapServer(client: SshClient, opts: BootstrapOptions)
 
   const args = ['attach', '--agent-key', opts.agentKey, '--agent-name', opts.agentName];
   if (opts.idleExitMs !== undefined) args.push('--idle-exit-ms', String(opts.idleExitMs));
+  if (opts.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(opts.heartbeatMs));
   const attach = await sshExec(client, script(`exec node "$H/bin/tether" ${args.map(shellQuote).join(' ')}`, opts.remoteHome));
   if (attach.code !== 0) throw new AgentError('server-setup', `cannot start tether on ${opts.alias}: ${firstLine(attach.stderr) || `exit ${attach.code}`}`);
   const answer = parseAttach(attach.stdout, opts.alias);
-  return { ...answer, uploaded, nodeVersion: version };
+  const note = keptNote(answer, opts);
+  if (note) opts.notice?.(note);
+  if (answer.replaced) opts.notice?.(`replaced the daemon on ${opts.alias} (pid ${answer.replaced.pid}, bundle ${short(answer.replaced.bundle)}) with one of this bundle (${short(opts.bundle.sha256)})`);
+  return { ...answer, uploaded, nodeVersion: version, ...(note ? { note } : {}) };
+}
+
+/** Why the daemon we attached to is not the one we asked for, in one line; undefined when it is. */
+function keptNote(answer: AttachAnswer, opts: BootstrapOptions): string | undefined {
+  if (!answer.kept || !answer.daemon) return undefined;
+  const users = [
+    ...(answer.kept.laptops.length ? [`other laptops are linked (${answer.kept.laptops.join(', ')})`] : []),
+    ...(answer.kept.execs ? [`${answer.kept.execs} \`tether exec\` still running there`] : []),
+  ];
+  const inUse = users.length ? users.join(', ') : 'it did not agree to stop';
+  const d = answer.daemon;
+  const what =
+    d.bundle !== opts.bundle.sha256
+      ? `an older daemon (${d.version}, bundle ${short(d.bundle)})`
+      : `a daemon with a ${d.heartbeatMs} ms heartbeat, not this laptop's ${opts.heartbeatMs ?? '?'} ms`;
+  return `${opts.alias} runs ${what}; ${inUse}: it is replaced once no laptop is linked to it`;
+}
+
+function short(hash: string | null | undefined): string {
+  return hash ? hash.slice(0, 12) : 'unknown';
 }
 
 function parseAttach(stdout: string, alias: string): AttachAnswer {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -20,6 +20,12 @@ export interface SshAuthOptions {
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/**
+ * Encrypted IdentityFiles unlocked in this process, by path and mtime: a reconnect (after a
+ * network loss, a wake) must not ask again, as ssh-agent would not. Memory only, never logged.
+ */
+const unlocked = new Map<string, { mtimeMs: number; key: unknown }>();
 
 /**
  * Opens SSH to `target` through `hops` (ProxyJump, first hop first): each hop's client
@@ -47,6 +53,8 @@ function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOption
   const client = new Client();
   let verdict: HostKeyVerdict | undefined;
   let presented: Buffer | undefined;
+  /** Keys whose typed passphrase did not decrypt them: named in the error if no other key gets in. */
+  const wrongPassphrase: string[] = [];
   const known = knownKeyTypes(host.knownHostsFiles, host.hostName, host.port);
   const config: ConnectConfig = {
     host: host.hostName,
@@ -61,7 +69,7 @@ function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOption
       presented = key;
       return verdict.state === 'known';
     },
-    authHandler: authSequence(host, opts),
+    authHandler: authSequence(host, opts, wrongPassphrase),
     ...(sock ? { sock } : {}),
     // Ask first for a key type known_hosts holds, so a host with several keys is checked against the one we know.
     ...(known.length ? { algorithms: { serverHostKey: { prepend: hostKeyAlgorithms(known) } } } : {}),
@@ -74,7 +82,7 @@ function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOption
     });
     client.once('error', (err: Error & { level?: string }) => {
       client.end();
-      reject(sshError(host, err, verdict, presented));
+      reject(sshError(host, err, verdict, presented, wrongPassphrase));
     });
     client.connect(config);
   });
@@ -84,7 +92,7 @@ function hostKeyAlgorithms(keyTypes: string[]): string[] {
   return keyTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
 }
 
-function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostKeyVerdict | undefined, key: Buffer | undefined): AgentError {
+function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostKeyVerdict | undefined, key: Buffer | undefined, wrongPassphrase: string[] = []): AgentError {
   const where = host.port === 22 ? host.hostName : `[${host.hostName}]:${host.port}`;
   if (verdict?.state === 'unknown' && key) {
     // The key travels with the error so the tray can offer trust on first use.
@@ -100,6 +108,9 @@ function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostK
       `HOST KEY ${verdict.state === 'revoked' ? 'REVOKED' : 'CHANGED'} for ${host.alias} (${where}): it now presents ${verdict.keyType} ${verdict.fingerprint}, which ${verdict.file}:${verdict.line} does not allow; someone may be intercepting the connection: not connecting (if the server was reinstalled, fix that line)`,
     );
   }
+  if (err.level === 'client-authentication' && wrongPassphrase.length) {
+    return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: wrong passphrase for ${wrongPassphrase.join(', ')}, and no other key was accepted: connect again and retype it`);
+  }
   if (err.level === 'client-authentication') {
     return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: no key from ssh-agent or IdentityFile was accepted`);
   }
@@ -107,11 +118,11 @@ function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostK
 }
 
 /** ssh's order: every ssh-agent key, then each IdentityFile (or the default key files). */
-function authSequence(host: SshHost, opts: SshAuthOptions) {
+function authSequence(host: SshHost, opts: SshAuthOptions, wrongPassphrase: string[]) {
   const files = host.identityFiles.length ? host.identityFiles : DEFAULT_KEYS.map((k) => join(opts.homeDir, '.ssh', k));
   const steps: (() => Promise<unknown>)[] = [];
   if (opts.agentSocket) steps.push(async () => ({ type: 'agent', username: host.user, agent: opts.agentSocket }));
-  for (const file of files) steps.push(() => keyMethod(host.user, file, opts));
+  for (const file of files) steps.push(() => keyMethod(host.user, file, opts, wrongPassphrase));
   let i = 0;
   return (_left: AuthenticationType[] | null, _partial: boolean | null, next: NextAuthHandler) => {
     const tryNext = (): void => {
@@ -126,14 +137,22 @@ function authSequence(host: SshHost, opts: SshAuthOptions) {
   };
 }
 
-async function keyMethod(username: string, file: string, opts: SshAuthOptions): Promise<unknown> {
+async function keyMethod(username: string, file: string, opts: SshAuthOptions, wrongPassphrase: string[]): Promise<unknown> {
   if (!existsSync(file)) return undefined;
+  const mtimeMs = statSync(file).mtimeMs;
+  const cached = unlocked.get(file);
+  if (cached && cached.mtimeMs === mtimeMs) return { type: 'publickey', username, key: cached.key };
   const data = readFileSync(file);
   let parsed = utils.parseKey(data);
   if (parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message)) {
     const passphrase = await opts.passphrase?.(file);
     if (passphrase === undefined) return undefined;
     parsed = utils.parseKey(data, passphrase);
+    if (parsed instanceof Error) {
+      wrongPassphrase.push(file);
+      return undefined;
+    }
+    unlocked.set(file, { mtimeMs, key: Array.isArray(parsed) ? parsed[0] : parsed });
   }
   if (parsed instanceof Error) return undefined;
   return { type: 'publickey', username, key: Array.isArray(parsed) ? parsed[0] : parsed };

@@ -19,6 +19,8 @@ export interface SshTransportOptions {
   /** Who we are, so the server can authorize us over the SSH login. */
   agentKey: () => Promise<{ publicKey: string; name: string }>;
   idleExitMs?: number;
+  /** The laptop's heartbeat setting at connect time: a daemon started for us uses it. */
+  heartbeatMs?: () => number | undefined;
   notice?: (line: string) => void;
   bundle?: RemoteBundle;
 }
@@ -32,6 +34,8 @@ export class SshTransport implements Transport {
   readonly serverName: string;
   /** The daemon key learned over SSH on the last connect: the link pins it. */
   pin: PinnedServer | undefined;
+  /** Set when the server's daemon is not the one we asked for (older bundle, other heartbeat) and was kept. */
+  note: string | undefined;
   private bundle: RemoteBundle | undefined;
 
   constructor(private readonly opts: SshTransportOptions) {
@@ -57,6 +61,7 @@ export class SshTransport implements Transport {
         }
         attached.delete(this.serverName);
       }
+      const heartbeatMs = this.opts.heartbeatMs?.();
       const boot = await bootstrapServer(server, {
         alias: this.opts.target.alias,
         ...(this.opts.target.setEnv.TETHER_HOME ? { remoteHome: this.opts.target.setEnv.TETHER_HOME } : {}),
@@ -64,6 +69,7 @@ export class SshTransport implements Transport {
         agentKey: me.publicKey,
         agentName: me.name,
         ...(this.opts.idleExitMs !== undefined ? { idleExitMs: this.opts.idleExitMs } : {}),
+        ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
         ...(this.opts.notice ? { notice: this.opts.notice } : {}),
       });
       this.pin = {
@@ -73,8 +79,10 @@ export class SshTransport implements Transport {
         fingerprint: fingerprint(boot.serverKey),
         pairedAt: new Date().toISOString(),
       };
+      this.note = boot.note;
       const stream = await forwardUnix(server, boot.socket);
-      attached.set(this.serverName, { socket: boot.socket, pin: this.pin });
+      // A kept daemon that is not ours: attach again next time, so it is replaced as soon as it may be.
+      if (!boot.note) attached.set(this.serverName, { socket: boot.socket, pin: this.pin });
       return this.finish(await websocketOver(stream, this.serverName), clients, endAll);
     } catch (err) {
       endAll();

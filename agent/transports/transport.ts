@@ -15,6 +15,8 @@ export interface Transport {
   readonly pin?: PinnedServer | undefined;
   /** wss:// only: the TLS certificate fingerprint seen on the last connect, pinned at pairing. */
   readonly tlsFingerprint?: string | undefined;
+  /** SSH only: one line about the server's daemon when it is not the one asked for (shown by `tether status`). */
+  readonly note?: string | undefined;
 }
 
 export const WS_OPTIONS = { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } as const;

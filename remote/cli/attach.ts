@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
-import { PublicKey, DisplayName } from '../../protocol/index.js';
+import { DEFAULT_HEARTBEAT_MS, PublicKey, DisplayName } from '../../protocol/index.js';
 import { ensureDaemon } from '../daemon-launcher.js';
 import { AuthorizedAgents, loadOrCreateIdentity } from '../identity.js';
 import { remotePaths, tetherHome } from '../paths.js';
 import { TETHER_VERSION } from '../version.js';
-import { CliError } from './control-client.js';
+import { ownBundleHash } from '../bundle-hash.js';
+import type { DaemonState } from '../daemon.js';
+import type { RetireAnswer } from '../retirement.js';
+import { CliError, ControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 
 export const DEFAULT_IDLE_EXIT_MS = 10 * 60_000;
@@ -18,14 +21,16 @@ export const DEFAULT_IDLE_EXIT_MS = 10 * 60_000;
 export async function attachCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'agent-key': { type: 'string' }, 'agent-name': { type: 'string' }, 'idle-exit-ms': { type: 'string' } },
+    options: { 'agent-key': { type: 'string' }, 'agent-name': { type: 'string' }, 'idle-exit-ms': { type: 'string' }, 'heartbeat-ms': { type: 'string' } },
     allowPositionals: false,
   });
   const key = PublicKey.safeParse(values['agent-key']);
   const name = DisplayName.safeParse(values['agent-name']);
-  if (!key.success || !name.success) throw new CliError(ExitCode.usage, 'usage: tether attach --agent-key KEY --agent-name NAME [--idle-exit-ms N]');
+  if (!key.success || !name.success) throw new CliError(ExitCode.usage, 'usage: tether attach --agent-key KEY --agent-name NAME [--idle-exit-ms N] [--heartbeat-ms N]');
   const idle = values['idle-exit-ms'] === undefined ? DEFAULT_IDLE_EXIT_MS : Number(values['idle-exit-ms']);
   if (!Number.isInteger(idle) || idle < 0) throw new CliError(ExitCode.usage, '--idle-exit-ms needs a whole number (0 = never)');
+  const heartbeatMs = values['heartbeat-ms'] === undefined ? DEFAULT_HEARTBEAT_MS : Number(values['heartbeat-ms']);
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 50 || heartbeatMs > 60_000) throw new CliError(ExitCode.usage, '--heartbeat-ms needs a whole number from 50 to 60000');
   const home = tetherHome();
   const paths = remotePaths(home);
   const identity = loadOrCreateIdentity(paths.identity);
@@ -33,9 +38,13 @@ export async function attachCommand(args: string[]): Promise<number> {
   if (authorized.find(key.data)?.name !== name.data) authorized.add(key.data, name.data);
   const script = process.argv[1];
   if (!script) throw new CliError(ExitCode.usage, 'cannot tell where this tether bundle lives');
+  // The daemon we want runs this very bundle with the laptop's heartbeat; one that differs makes way when nobody else uses it.
+  const bundle = ownBundleHash(script);
+  const suits = (state: DaemonState) => state.bundle === bundle && (state.heartbeatMs ?? DEFAULT_HEARTBEAT_MS) === heartbeatMs;
+  const serveArgs = ['--heartbeat-ms', String(heartbeatMs), ...(idle > 0 ? ['--idle-exit-ms', String(idle)] : [])];
   let launched;
   try {
-    launched = await ensureDaemon({ home, script, serveArgs: idle > 0 ? ['--idle-exit-ms', String(idle)] : [] });
+    launched = await ensureDaemon({ home, script, serveArgs, suits, retire: (state) => askToRetire(home, state, key.data) });
   } catch (err) {
     throw new CliError(ExitCode.noLaptop, `cannot start the daemon: ${(err as Error).message}`);
   }
@@ -47,7 +56,25 @@ export async function attachCommand(args: string[]): Promise<number> {
     socket: launched.state.socket,
     pid: launched.state.pid,
     started: launched.started,
+    daemon: { version: launched.state.version, bundle: launched.state.bundle ?? null, heartbeatMs: launched.state.heartbeatMs ?? DEFAULT_HEARTBEAT_MS },
+    ...(launched.replaced ? { replaced: { pid: launched.replaced.pid, version: launched.replaced.version, bundle: launched.replaced.bundle ?? null } } : {}),
+    // Kept although it is not what this laptop wants: others use it (never their keys, only names and a count).
+    ...(launched.kept ? { kept: launched.kept.inUse } : {}),
   };
   process.stdout.write(JSON.stringify(answer) + '\n');
   return ExitCode.ok;
+}
+
+/**
+ * Asks the running daemon to make way. A daemon too old to know the call (or not answering)
+ * is kept: it still works, and it exits by itself once idle.
+ */
+async function askToRetire(home: string, state: DaemonState, agentKey: string): Promise<RetireAnswer> {
+  try {
+    const client = ControlClient.locate(home);
+    if (client.state.pid !== state.pid) return { retiring: false, inUse: { laptops: [], execs: 0 } };
+    return await client.call<RetireAnswer>('POST', 'retire', { agentKey }, 5000);
+  } catch {
+    return { retiring: false, inUse: { laptops: [], execs: 0 } };
+  }
 }

@@ -123,6 +123,10 @@ export function formatDaemonStatus(s: object): string {
     `  proxy  ${status.proxyUrl}`,
     `  socket ${status.socket}`,
   ];
+  if (status.heartbeatMs !== undefined) {
+    const build = `${status.version ?? '?'}${status.bundle ? `, bundle ${status.bundle.slice(0, 12)}` : ''}`;
+    lines.push(`  runs   ${build}; heartbeat ${status.heartbeatMs} ms (leases die within ${3 * status.heartbeatMs} ms of a silent laptop)${status.retiring ? '; replaced once no laptop is linked' : ''}`);
+  }
   if (status.laptops.length === 0) lines.push('laptops: none connected');
   else {
     lines.push('laptops:');

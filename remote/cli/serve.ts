@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ownBundleHash } from '../bundle-hash.js';
 import { createDaemon, type Daemon } from '../daemon.js';
 import { IdleExit } from '../idle-exit.js';
 import { tetherHome } from '../paths.js';
@@ -19,6 +20,11 @@ function hostPort(text: string): { host: string; port: number } {
   const port = Number(m?.[3]);
   if (!m || port > 65535) throw new CliError(ExitCode.usage, `--listen needs HOST:PORT such as 0.0.0.0:7443, not "${text.slice(0, 60)}"`);
   return { host: (m[1] ?? m[2]) as string, port };
+}
+
+function bundleOption(): { bundle?: string } {
+  const bundle = ownBundleHash();
+  return bundle ? { bundle } : {};
 }
 
 /** `tether serve`: runs the daemon in the foreground until SIGTERM/SIGINT. */
@@ -52,6 +58,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], 1),
       upstreamTimeoutMs: positiveInt('upstream-timeout-ms', values['upstream-timeout-ms'], 1),
       serverId: values['server-id'],
+      ...bundleOption(),
       ...(values.listen !== undefined ? { listen: hostPort(values.listen) } : {}),
     });
   } catch (err) {
@@ -77,6 +84,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     });
     daemon.events.on('link', () => idle?.linkOpened());
     daemon.events.on('link-closed', () => idle?.linkClosed());
+    // `tether attach` with another bundle or heartbeat asked this daemon to make way.
+    daemon.events.on('retire', (why) => {
+      log(`making way for a new daemon: ${why}`);
+      stop();
+    });
     const stop = () => {
       idle?.stop();
       process.off('SIGTERM', stop);

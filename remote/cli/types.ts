@@ -15,6 +15,12 @@ export interface StatusAnswer {
   serverId: string;
   fingerprint: string;
   pid: number;
+  /** Absent from daemons older than these fields. */
+  version?: string;
+  bundle?: string;
+  heartbeatMs?: number;
+  /** Asked to make way for another bundle or heartbeat; goes once no laptop is linked. */
+  retiring?: boolean;
   proxyUrl: string;
   socket: string;
   laptops: { name: string; agentId: string; connectedAt: string; providers: { name: string; provider: string; active?: number }[]; leases: number }[];

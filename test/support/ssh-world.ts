@@ -95,10 +95,10 @@ export class SshWorld {
     return { HOME: this.home, SSH_AUTH_SOCK: this.sshAgent.socket, TETHER_VAULT_PASSPHRASE: this.world.passphrase };
   }
 
-  startAgent(args: string[]): TetherProcess {
+  startAgent(args: string[], env: Record<string, string> = {}): TetherProcess {
     const agent = new TetherProcess(['agent', '--approve', this.world.options.approve ?? 'allow', ...args], {
       home: this.world.laptopHome,
-      env: this.env,
+      env: { ...this.env, ...env },
       logFile: this.world.logFile('agent'),
     });
     this.world.agent = agent;

@@ -11,6 +11,9 @@ export interface DaemonState {
   socket: string;
   proxyUrl: string;
   serverId: string;
+  /** The bundle's sha256 and the heartbeat the daemon runs (`tether attach` compares them). */
+  bundle?: string;
+  heartbeatMs?: number;
 }
 
 export interface WorldOptions {

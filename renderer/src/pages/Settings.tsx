@@ -73,7 +73,7 @@ export function Settings() {
             />
           </label>
           <span id="heartbeat-hint" className="muted">
-            Leases die within three heartbeats of this laptop going silent. A running daemon keeps the heartbeat it started with.
+            Leases die within three heartbeats of this laptop going silent. A server whose daemon runs with another heartbeat restarts it on the next connect, once no other laptop is linked.
           </span>
           <label>
             <input type="checkbox" checked={settings.reconnectOnWake} onChange={(e) => void save({ reconnectOnWake: e.target.checked })} /> Reconnect to servers after sleep or
