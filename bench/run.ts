@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     row('relay vs Portkey added latency', `p50 ${ratio(addRelay.p50, addPortkey.p50)}, p99 ${ratio(addRelay.p99, addPortkey.p99)}`, 'relay below Portkey', addRelay.p50 < addPortkey.p50 && addRelay.p99 < addPortkey.p99);
 
     process.stderr.write('streaming: time to first byte…\n');
-    const ttfb = await streamTtfb(targets, quick ? 200 : 1000);
+    const ttfb = await streamTtfb(targets, quick ? 200 : 2000);
     const addTtfb = ttfb.relay.p99 - ttfb.direct.p99;
     row('stream TTFB added, relay', `p50 ${delta(ttfb.relay.p50 - ttfb.direct.p50)}, p99 ${delta(addTtfb)}`, '≤ 1 ms p99', addTtfb <= 1);
     row('stream TTFB added, Portkey', `p50 ${delta(ttfb.portkey.p50 - ttfb.direct.p50)}, p99 ${delta(ttfb.portkey.p99 - ttfb.direct.p99)}`, '');
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     row('stream TTFB, relay added beyond the floor', beyondFloor(ttfb), '');
 
     const count = quick ? 200 : 1000;
-    process.stderr.write(`streaming: 3 streams per path × ${count} events at 70/s, paths taking turns…\n`);
+    process.stderr.write(`streaming: 3 streams per path × ${count} events at 70/s, one path at a time…\n`);
     const events = await pacedEvents(targets, 3, count, 70);
     const addEvent = events.relay.p99 - events.direct.p99;
     row('per-event delay added, relay', `p50 ${delta(events.relay.p50 - events.direct.p50, 3)}, p99 ${delta(addEvent, 3)} (${events.relay.events} events)`, '≤ 1 ms p99', addEvent <= 1);
