@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { retire } from './support/retire.js';
+import { threadNice } from './support/thread-nice.js';
 import { World } from './support/world.js';
 import { ROOT } from './support/tether-process.js';
 
@@ -40,6 +41,15 @@ describe('relay through tether exec with the official SDKs', () => {
     if (provider === 'openai') expect(headers.authorization).toBe(`Bearer ${world.keys.openai}`);
     else expect(headers['x-api-key']).toBe(world.keys.anthropic);
     expect(JSON.stringify(seen[0])).not.toContain('tth_');
+  });
+
+  it.runIf(process.platform === 'linux')('the daemon and the agent run their helper threads below their event loops', () => {
+    for (const pid of [world.daemon.pid, world.agent!.pid]) {
+      const threads = threadNice(pid);
+      expect(threads.find((t) => t.tid === pid)?.nice).toBe(0);
+      const lowered = threads.filter((t) => t.tid !== pid && t.nice === 19);
+      expect(lowered.length, JSON.stringify(threads)).toBeGreaterThanOrEqual(4);
+    }
   });
 
   it('the client receives the provider\'s bytes unchanged', async () => {

@@ -4,6 +4,7 @@ import { createAgent, type Agent } from '../agent.js';
 import { ApprovalPolicy } from '../approvals.js';
 import { ControlServer } from '../control/server.js';
 import { AgentError } from '../errors.js';
+import { lowerHelperThreadPriority } from '../helper-threads.js';
 import { ensureDirs } from '../paths.js';
 import { TtyApprover } from '../tty-prompt.js';
 import { watchPower } from '../power/watch-power.js';
@@ -90,6 +91,8 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
   await agent.loadIdentity();
   const control = new ControlServer(agent, ctx.paths.socket);
   await control.listen();
+  // Not in the tray app: Electron's other threads (its IO thread above all) are not helpers.
+  lowerHelperThreadPriority();
   writeFileSync(ctx.paths.agentJson, JSON.stringify({ pid: process.pid, socket: ctx.paths.socket, startedAt: agent.startedAt }) + '\n', { mode: 0o600 });
   if (process.stdin.isTTY) new TtyApprover(agent.approvals, process.stdin, process.stderr);
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ownBundleHash } from '../bundle-hash.js';
 import { createDaemon, type Daemon } from '../daemon.js';
+import { lowerHelperThreadPriority } from '../helper-threads.js';
 import { IdleExit } from '../idle-exit.js';
 import { tetherHome } from '../paths.js';
 import { defaultProxyPort } from '../proxy-port.js';
@@ -69,6 +70,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     throw new CliError(ExitCode.usage, `cannot start the daemon: ${(err as Error).message}`);
   }
+  lowerHelperThreadPriority();
   const log = (line: string) => process.stderr.write(`tether: ${line}\n`);
   daemon.events.on('link', (link) => log(`laptop ${link.name} (${link.info.agentId}) connected`));
   daemon.events.on('link-closed', (link, closed) => log(`laptop ${link.name} disconnected (${closed.code} ${closed.reason})`));

@@ -1,0 +1,38 @@
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import { isMainThread } from 'node:worker_threads';
+
+// Twin of agent/helper-threads.ts on purpose: agent/ and remote/ may not import each other, and it is all I/O, which protocol/ must not hold.
+
+/** The lowest priority a thread can have under the normal scheduler. */
+export const HELPER_NICE = 19;
+
+/**
+ * Puts this process's threads other than the event loop (V8's GC and compiler helpers, and
+ * libuv's pool where it has started) at nice 19, on Linux, best effort. When a relay frame
+ * wakes the event loop while a helper runs, the kernel then switches to the event loop at
+ * once instead of letting the helper finish its time slice (up to a 4 ms tick): on a 2-core
+ * machine those waits were most of the relay's p99 (bench/RESULTS.md). Helpers still get
+ * every idle cycle; on a saturated machine V8 does their work on the event loop itself.
+ * Returns how many threads it lowered. Threads started later keep the default priority.
+ */
+export function lowerHelperThreadPriority(): number {
+  if (process.platform !== 'linux' || !isMainThread) return 0;
+  let tids: number[];
+  try {
+    tids = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    return 0;
+  }
+  let lowered = 0;
+  for (const tid of tids) {
+    if (tid === process.pid) continue; // the main thread runs the event loop
+    try {
+      os.setPriority(tid, HELPER_NICE);
+      lowered += 1;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return lowered;
+}
