@@ -7,11 +7,12 @@
  * --profile runs the daemon and the agent under `node --cpu-prof` and prints their top
  * self-time functions. Not part of `npm test`.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../test/support/tether-process.js';
 import { World } from '../test/support/world.js';
 import { profileOf, topSelf } from './cpu-profile.js';
+import { treeOf } from './processes.js';
 import { chatBody, send, target, type Target } from './http-client.js';
 import { startMockProcess, stop } from './setup.js';
 
@@ -35,24 +36,6 @@ function cpuUs(pid: number): number {
 function syscalls(pid: number): { r: number; w: number } {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   return { r: Number(/syscr: (\d+)/.exec(io)?.[1]), w: Number(/syscw: (\d+)/.exec(io)?.[1]) };
-}
-
-/** A process and its descendants (tsx runs the mock in a child node). */
-function treeOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []));
-  return out;
 }
 
 /** Local ports of TCP sockets whose peer is `port` on loopback: new ones are new connections. */

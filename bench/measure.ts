@@ -6,12 +6,38 @@ import { percentile, summarize, type Summary } from './stats.js';
 
 export type PerTarget = Record<Target['name'], Summary>;
 
+/**
+ * The targets in a new order for each turn (seeded, so runs repeat): whatever one path leaves
+ * behind (Portkey's idle 25 ms in a stream, a GC) falls on the next one, and a fixed order
+ * would hand it to the same path every time.
+ */
+function turns(targets: Target[], seed = 1): () => Target[] {
+  let state = seed >>> 0;
+  const next = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  return () => {
+    const order = [...targets];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    return order;
+  };
+}
+
 /** Small non-streaming requests, one at a time, the targets taking turns so drift hits all alike. */
 export async function smallLatency(targets: Target[], n: number, warmup = 200): Promise<PerTarget> {
   const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   const body = chatBody('mock-1');
+  const order = turns(targets);
   for (let i = 0; i < warmup + n; i++) {
-    for (const t of targets) {
+    for (const t of order()) {
       const r = await send(t, body);
       if (r.status !== 200) throw new Error(`${t.name}: small request answered ${r.status}`);
       if (i >= warmup) samples.get(t.name)!.push(r.total);
@@ -20,13 +46,18 @@ export async function smallLatency(targets: Target[], n: number, warmup = 200): 
   return Object.fromEntries(targets.map((t) => [t.name, summarize(samples.get(t.name)!)])) as PerTarget;
 }
 
-/** Time to first byte of a stream, targets taking turns. */
-export async function streamTtfb(targets: Target[], n: number): Promise<PerTarget> {
+/**
+ * Time to first byte of a stream, targets taking turns. The warm-up runs the streaming path
+ * itself until V8 has compiled it: the small requests before it do not reach that code, and
+ * its first seconds otherwise fill the top percent with JIT work on every path.
+ */
+export async function streamTtfb(targets: Target[], n: number, warmup = 300): Promise<PerTarget> {
   const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
-  for (let i = 0; i < 20 + n; i++) {
-    for (const t of targets) {
+  const order = turns(targets);
+  for (let i = 0; i < warmup + n; i++) {
+    for (const t of order()) {
       const s = await pacedStream(t, 2, 1000);
-      if (i >= 20) samples.get(t.name)!.push(s.ttfb);
+      if (i >= warmup) samples.get(t.name)!.push(s.ttfb);
     }
   }
   return Object.fromEntries(targets.map((t) => [t.name, summarize(samples.get(t.name)!)])) as PerTarget;
@@ -35,17 +66,15 @@ export async function streamTtfb(targets: Target[], n: number): Promise<PerTarge
 /**
  * `perTarget` concurrent streams of `count` events at `rate`/s per target; per-event delay and
  * reads per event. The targets take turns (each path measured alone, so one path's CPU,
- * Portkey's above all, never shows up as another's delay on a 2-core box), in `rounds` rounds
- * of `count / rounds` events per stream. One round keeps the streams as long as asked: a
- * stream's first event also carries its setup (TTFB's business) and its last the teardown,
- * and in short streams those two alone fill the top percent.
+ * Portkey's above all, never shows up as another's delay on a 2-core box), in `rounds`
+ * rounds, every other one in reverse order, so a drift in the machine's load over the
+ * minutes this takes falls on every path alike. Each stream is as long as asked.
  */
-export async function pacedEvents(targets: Target[], perTarget: number, count: number, rate: number, rounds = 1): Promise<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> {
+export async function pacedEvents(targets: Target[], perTarget: number, count: number, rate: number, rounds = 2): Promise<Record<Target['name'], Summary & { readsPerEvent: number; events: number }>> {
   const runs: { t: Target; s: Awaited<ReturnType<typeof pacedStream>> }[] = [];
-  const perRound = Math.max(2, Math.round(count / rounds));
   for (let round = 0; round < rounds; round++) {
-    for (const t of targets) {
-      const streams = await Promise.all(Array.from({ length: perTarget }, () => pacedStream(t, perRound, rate)));
+    for (const t of round % 2 ? [...targets].reverse() : targets) {
+      const streams = await Promise.all(Array.from({ length: perTarget }, () => pacedStream(t, count, rate)));
       runs.push(...streams.map((s) => ({ t, s })));
     }
   }

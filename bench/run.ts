@@ -14,6 +14,8 @@ import { startBench } from './setup.js';
 import { delta, ms, ratio } from './stats.js';
 
 const quick = process.argv.includes('--quick');
+/** Leaves the bench's own processes' helper threads at the default priority (see startBench). */
+const apparatusHelpers = process.argv.includes('--apparatus-default-priority') ? 'default' : 'lowered';
 const N = quick ? 300 : 1500;
 
 type Row = [what: string, figure: string, target: string, ok: boolean | undefined];
@@ -28,7 +30,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   loadAtStart = os.loadavg()[0]!;
   process.stderr.write('starting mock provider, daemon, agent and Portkey…\n');
-  const bench = await startBench();
+  const bench = await startBench({ apparatusHelpers });
+  apparatus = bench.apparatusHelpers;
   try {
     const path = '/v1/chat/completions';
     const targets: Target[] = [
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     row('relay vs Portkey added latency', `p50 ${ratio(addRelay.p50, addPortkey.p50)}, p99 ${ratio(addRelay.p99, addPortkey.p99)}`, 'relay below Portkey', addRelay.p50 < addPortkey.p50 && addRelay.p99 < addPortkey.p99);
 
     process.stderr.write('streaming: time to first byte…\n');
-    const ttfb = await streamTtfb(targets, quick ? 200 : 2000);
+    const ttfb = await streamTtfb(targets, quick ? 200 : 2000, quick ? 50 : 300);
     const addTtfb = ttfb.relay.p99 - ttfb.direct.p99;
     row('stream TTFB added, relay', `p50 ${delta(ttfb.relay.p50 - ttfb.direct.p50)}, p99 ${delta(addTtfb)}`, '≤ 1 ms p99', addTtfb <= 1);
     row('stream TTFB added, Portkey', `p50 ${delta(ttfb.portkey.p50 - ttfb.direct.p50)}, p99 ${delta(ttfb.portkey.p99 - ttfb.direct.p99)}`, '');
@@ -59,8 +62,9 @@ async function main(): Promise<void> {
     row('stream TTFB, relay added beyond the floor', beyondFloor(ttfb), '');
 
     const count = quick ? 200 : 1000;
-    process.stderr.write(`streaming: 3 streams per path × ${count} events at 70/s, one path at a time…\n`);
-    const events = await pacedEvents(targets, 3, count, 70);
+    const rounds = quick ? 1 : 2;
+    process.stderr.write(`streaming: 3 streams per path × ${count} events at 70/s, one path at a time, ${rounds} rounds…\n`);
+    const events = await pacedEvents(targets, 3, count, 70, rounds);
     const addEvent = events.relay.p99 - events.direct.p99;
     row('per-event delay added, relay', `p50 ${delta(events.relay.p50 - events.direct.p50, 3)}, p99 ${delta(addEvent, 3)} (${events.relay.events} events)`, '≤ 1 ms p99', addEvent <= 1);
     row('per-event delay added, Portkey', `p50 ${delta(events.portkey.p50 - events.direct.p50, 3)}, p99 ${delta(events.portkey.p99 - events.direct.p99, 3)}`, '');
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
 }
 
 let loadAtStart = 0;
+let apparatus: Awaited<ReturnType<typeof startBench>>['apparatusHelpers'];
 
 type Figures = Record<Target['name'], { p50: number; p99: number }>;
 /** What the bare hops add over direct: the machine's own cost of two more processes in the path. */
@@ -126,7 +131,10 @@ function render(seconds: string): string {
     `Machine: ${machine()}.`,
     'Loopback only; one mock provider process; the relay path is proxy → link (Unix socket) → agent → mock;',
     'the floor is two bare processes of the same shape (TCP → Unix socket → TCP) that only copy bytes (bench/pipe-hop.mjs);',
-    'Portkey (`@portkey-ai/gateway`, `--headless`, `x-portkey-custom-host`) is the peer one-hop gateway. Paths take turns.',
+    'Portkey (`@portkey-ai/gateway`, `--headless`, `x-portkey-custom-host`) is the peer one-hop gateway. Paths take turns in a seeded random order; for per-event delay each path runs alone, in two rounds (the second reversed).',
+    `The daemon and the agent run their helper threads (V8's GC and JIT, libuv's pool) at nice 19 (remote/helper-threads.ts); ${
+      apparatus ? `the bench put its own processes' (load generator, mock, Portkey, bare hops: ${apparatus.threads} threads) at ${apparatus.how}, so no path is measured against the apparatus's GC and JIT (\`--apparatus-default-priority\` leaves them alone).` : "the bench's own processes (load generator, mock, Portkey, bare hops) kept theirs at the default priority (`--apparatus-default-priority`)."
+    }`,
     '',
     '| measure | figure | target | |',
     '|---|---|---|---|',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, waitFor } from '../test/support/tether-process.js';
 import { World, type ProviderKeys } from '../test/support/world.js';
+import { lowerHelperThreadsOf, treeOf } from './processes.js';
 
 /** A child process we started, stopped by its own handle. */
 export async function stop(child: ChildProcess | undefined): Promise<void> {
@@ -83,10 +84,16 @@ export interface Bench {
   /** Two bare socket hops in front of the mock: the machine's floor for the relay's shape. */
   pipesUrl: string;
   leaseToken: string;
+  /** How the apparatus's helper threads were lowered, if they were. */
+  apparatusHelpers: ReturnType<typeof lowerHelperThreadsOf> | undefined;
   close(): Promise<void>;
 }
 
-export async function startBench(): Promise<Bench> {
+/**
+ * `apparatusHelpers: 'lowered'` (the default) puts the helper threads of the load generator,
+ * the mock, Portkey and the bare hops out of the way (lowerHelperThreadsOf).
+ */
+export async function startBench(opts: { apparatusHelpers?: 'lowered' | 'default' } = {}): Promise<Bench> {
   const mock = await startMockProcess();
   let world: World | undefined;
   let portkey: { child: ChildProcess; url: string } | undefined;
@@ -98,7 +105,10 @@ export async function startBench(): Promise<Bench> {
     const token = await world.token('openai');
     if (token.code !== 0) throw new Error(`tether token failed: ${token.stderr}`);
     const started = world;
+    const apparatus = [process.pid, ...treeOf(mock.child.pid!), portkey.child.pid!, ...pipes.children.map((c) => c.pid!)];
+    const lowered = (opts.apparatusHelpers ?? 'lowered') === 'lowered' ? lowerHelperThreadsOf(apparatus) : undefined;
     return {
+      apparatusHelpers: lowered,
       world: started,
       mockUrl: mock.url,
       key: mock.keys.openai,
