@@ -10,10 +10,11 @@ export const HELPER_NICE = 19;
 /**
  * Puts this process's threads other than the event loop (V8's GC and compiler helpers, and
  * libuv's pool where it has started) at nice 19, on Linux, best effort. When a relay frame
- * wakes the event loop while a helper runs, the kernel then switches to the event loop at
- * once instead of letting the helper finish its time slice (up to a 4 ms tick): on a 2-core
- * machine those waits were most of the relay's p99 (bench/RESULTS.md). Helpers still get
- * every idle cycle; on a saturated machine V8 does their work on the event loop itself.
+ * wakes the event loop while a helper runs, the kernel then runs the event loop ahead of it
+ * instead of letting the helper finish its time slice (up to a scheduler tick, 4 ms on
+ * the bench's VM): on 2 cores those waits were much of the relay's p99 (docs/ARCHITECTURE.md,
+ * "Helper threads"). Helpers still get every idle cycle; on a saturated machine their work
+ * waits (JIT) or the event loop finishes it (GC).
  * Returns how many threads it lowered. Threads started later keep the default priority.
  */
 export function lowerHelperThreadPriority(): number {
