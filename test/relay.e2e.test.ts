@@ -68,6 +68,19 @@ describe('relay through tether exec with the official SDKs', () => {
     expect(strip(viaProxy)).toBe(strip(direct));
   });
 
+  it('the agent keeps its connection to the provider alive across requests', async () => {
+    const token = (await world.token('openai')).stdout.trim();
+    const before = world.mock.requests.length;
+    for (let i = 0; i < 5; i++) {
+      const res = await world.proxy('/openai/v1/chat/completions', token, { body: { model: 'mock-1', messages: [{ role: 'user', content: 'hi' }] } });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    const ports = new Set(world.mock.requests.slice(before).map((r) => r.remotePort));
+    expect(world.mock.requests.length - before).toBe(5);
+    expect([...ports]).toHaveLength(1);
+  });
+
   it('a client that goes away aborts the upstream request', async () => {
     const token = (await world.token('openai')).stdout.trim();
     const before = world.mock.requests.length;
