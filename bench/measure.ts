@@ -51,7 +51,7 @@ export async function smallLatency(targets: Target[], n: number, warmup = 200): 
  * itself until V8 has compiled it: the small requests before it do not reach that code, and
  * its first seconds otherwise fill the top percent with JIT work on every path.
  */
-export async function streamTtfb(targets: Target[], n: number, warmup = 300): Promise<PerTarget> {
+export async function streamTtfb(targets: Target[], n: number, warmup = 200): Promise<PerTarget> {
   const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   const order = turns(targets);
   for (let i = 0; i < warmup + n; i++) {

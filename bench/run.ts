@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     row('relay vs Portkey added latency', `p50 ${ratio(addRelay.p50, addPortkey.p50)}, p99 ${ratio(addRelay.p99, addPortkey.p99)}`, 'relay below Portkey', addRelay.p50 < addPortkey.p50 && addRelay.p99 < addPortkey.p99);
 
     process.stderr.write('streaming: time to first byte…\n');
-    const ttfb = await streamTtfb(targets, quick ? 200 : 2000, quick ? 50 : 300);
+    const ttfb = await streamTtfb(targets, quick ? 200 : 1500, quick ? 50 : 200);
     const addTtfb = ttfb.relay.p99 - ttfb.direct.p99;
     row('stream TTFB added, relay', `p50 ${delta(ttfb.relay.p50 - ttfb.direct.p50)}, p99 ${delta(addTtfb)}`, '≤ 1 ms p99', addTtfb <= 1);
     row('stream TTFB added, Portkey', `p50 ${delta(ttfb.portkey.p50 - ttfb.direct.p50)}, p99 ${delta(ttfb.portkey.p99 - ttfb.direct.p99)}`, '');
