@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
-import { HELPER_NICE } from '../remote/helper-threads.js';
+import { HELPER_NICE, helperThreadIds } from '../remote/helper-threads.js';
 
 /** A process and its descendants (tsx runs the mock in a child node). */
 export function treeOf(pid: number): number[] {
@@ -31,13 +31,7 @@ export function treeOf(pid: number): number[] {
  * kernel places a woken thread, which nice 19 does not give.
  */
 export function lowerHelperThreadsOf(pids: number[]): { threads: number; how: 'SCHED_IDLE' | 'nice 19' } {
-  const tids = pids.flatMap((pid) => {
-    try {
-      return readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid);
-    } catch {
-      return [];
-    }
-  });
+  const tids = pids.flatMap((pid) => helperThreadIds(pid));
   let how: 'SCHED_IDLE' | 'nice 19' = 'SCHED_IDLE';
   let threads = 0;
   for (const tid of tids) {

@@ -10,7 +10,7 @@ import { ROOT } from '../test/support/tether-process.js';
 import { target, type Target } from './http-client.js';
 import { capacity, headOfLine, pacedEvents, rssPer100Streams, smallLatency, streamTtfb } from './measure.js';
 import { byeTo401, stopTo401, tokenProcess } from './revocation.js';
-import { startBench } from './setup.js';
+import { startBench, type Bench } from './setup.js';
 import { delta, ms, ratio } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -31,7 +31,6 @@ async function main(): Promise<void> {
   loadAtStart = os.loadavg()[0]!;
   process.stderr.write('starting mock provider, daemon, agent and Portkey…\n');
   const bench = await startBench({ apparatusHelpers });
-  apparatus = bench.apparatusHelpers;
   try {
     const path = '/v1/chat/completions';
     const targets: Target[] = [
@@ -103,13 +102,12 @@ async function main(): Promise<void> {
   } finally {
     await bench.close();
   }
-  const table = render(((Date.now() - started) / 1000).toFixed(0));
+  const table = render(((Date.now() - started) / 1000).toFixed(0), bench.apparatusHelpers);
   process.stdout.write(table);
   if (!quick) writeFileSync(join(ROOT, 'bench/RESULTS.md'), table);
 }
 
 let loadAtStart = 0;
-let apparatus: Awaited<ReturnType<typeof startBench>>['apparatusHelpers'];
 
 type Figures = Record<Target['name'], { p50: number; p99: number }>;
 /** What the bare hops add over direct: the machine's own cost of two more processes in the path. */
@@ -122,7 +120,7 @@ function machine(): string {
   return `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; 1-min load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end (other work on the machine shows up in every p99)`;
 }
 
-function render(seconds: string): string {
+function render(seconds: string, apparatus: Bench['apparatusHelpers']): string {
   const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'met' : '**missed**');
   const lines = [
     '# Relay benchmark results',

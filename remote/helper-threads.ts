@@ -19,15 +19,8 @@ export const HELPER_NICE = 19;
  */
 export function lowerHelperThreadPriority(): number {
   if (process.platform !== 'linux' || !isMainThread) return 0;
-  let tids: number[];
-  try {
-    tids = readdirSync('/proc/self/task').map(Number);
-  } catch {
-    return 0;
-  }
   let lowered = 0;
-  for (const tid of tids) {
-    if (tid === process.pid) continue; // the main thread runs the event loop
+  for (const tid of helperThreadIds(process.pid)) {
     try {
       os.setPriority(tid, HELPER_NICE);
       lowered += 1;
@@ -36,4 +29,13 @@ export function lowerHelperThreadPriority(): number {
     }
   }
   return lowered;
+}
+
+/** The threads of a process other than its main one (which runs the event loop); none where /proc is not. */
+export function helperThreadIds(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid);
+  } catch {
+    return [];
+  }
 }
