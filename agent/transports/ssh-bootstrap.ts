@@ -111,10 +111,7 @@ export async function bootstrapServer(client: SshClient, opts: BootstrapOptions)
     opts.notice?.(`installed tether on ${opts.alias} in ${where}; to use \`tether\` there, run once: echo 'export PATH="${where.replace(/^~/, '$HOME')}:$PATH"' >> ~/.profile`);
   }
 
-  const args = ['attach', '--agent-key', opts.agentKey, '--agent-name', opts.agentName];
-  if (opts.idleExitMs !== undefined) args.push('--idle-exit-ms', String(opts.idleExitMs));
-  if (opts.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(opts.heartbeatMs));
-  const attach = await sshExec(client, script(`exec node "$H/bin/tether" ${args.map(shellQuote).join(' ')}`, opts.remoteHome));
+  const attach = await sshExec(client, script(`exec node "$H/bin/tether" ${attachArgs(opts).map(shellQuote).join(' ')}`, opts.remoteHome));
   if (attach.code !== 0) throw new AgentError('server-setup', `cannot start tether on ${opts.alias}: ${firstLine(attach.stderr) || `exit ${attach.code}`}`);
   const answer = parseAttach(attach.stdout, opts.alias);
   const note = keptNote(answer, opts);
@@ -124,6 +121,17 @@ export async function bootstrapServer(client: SshClient, opts: BootstrapOptions)
 }
 
 /** Why the daemon we attached to is not the one we asked for, in one line; undefined when it is. */
+/**
+ * The server's `tether attach` command line. Values go as `--flag=value`: a base64url key
+ * starts with `-` one time in 64, and `--agent-key -x…` is refused as ambiguous.
+ */
+export function attachArgs(opts: Pick<BootstrapOptions, 'agentKey' | 'agentName' | 'idleExitMs' | 'heartbeatMs'>): string[] {
+  const args = ['attach', `--agent-key=${opts.agentKey}`, `--agent-name=${opts.agentName}`];
+  if (opts.idleExitMs !== undefined) args.push(`--idle-exit-ms=${opts.idleExitMs}`);
+  if (opts.heartbeatMs !== undefined) args.push(`--heartbeat-ms=${opts.heartbeatMs}`);
+  return args;
+}
+
 function keptNote(answer: AttachAnswer, opts: BootstrapOptions): string | undefined {
   if (!answer.kept || !answer.daemon) return undefined;
   const users = [

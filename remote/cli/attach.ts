@@ -12,6 +12,14 @@ import { ExitCode } from './exit-codes.js';
 
 export const DEFAULT_IDLE_EXIT_MS = 10 * 60_000;
 
+/** What `tether attach` takes (the laptop builds it in agent/transports/ssh-bootstrap.ts). */
+export const ATTACH_OPTIONS = {
+  'agent-key': { type: 'string' },
+  'agent-name': { type: 'string' },
+  'idle-exit-ms': { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
+} as const;
+
 /**
  * `tether attach --agent-key KEY --agent-name NAME`: what a laptop runs over SSH. The SSH
  * login already proves who the user is, so the laptop's key is authorized here; the daemon
@@ -21,7 +29,7 @@ export const DEFAULT_IDLE_EXIT_MS = 10 * 60_000;
 export async function attachCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'agent-key': { type: 'string' }, 'agent-name': { type: 'string' }, 'idle-exit-ms': { type: 'string' }, 'heartbeat-ms': { type: 'string' } },
+    options: ATTACH_OPTIONS,
     allowPositionals: false,
   });
   const key = PublicKey.safeParse(values['agent-key']);
