@@ -20,6 +20,9 @@ import { Backoff, Reconnector } from './reconnect.js';
 import { agentPaths, ensureDirs, type AgentPaths } from './paths.js';
 import { StoreShelf, credentialAccount, type StoreOpener } from './secret-stores.js';
 import { transportFor, type Transport, type TransportContext } from './transports/index.js';
+import type { RuntimeSource } from './transports/boot-session.js';
+import type { SshMode } from './transports/ssh-binary.js';
+import type { SshPrompter } from './transports/ssh-prompt.js';
 
 export interface AgentConfig {
   home: string;
@@ -36,8 +39,12 @@ export interface AgentConfig {
   handshakeTimeoutMs?: number;
   /** One-line notices from transports (e.g. "installed tether on host"), for the log. */
   notice?: (line: string) => void;
-  /** Asked for an encrypted SSH key's passphrase; undefined skips that key. */
-  sshPassphrase?: (file: string) => Promise<string | undefined>;
+  /** Asks a person what an SSH login needs (passphrase, password, one-time code, unknown host key). */
+  sshPrompt?: SshPrompter;
+  /** `--ssh`: the user's OpenSSH (default where installed) or the built-in client. */
+  ssh?: SshMode;
+  /** Node runtimes for servers without Node. */
+  runtime?: RuntimeSource;
   /** How long a daemon started over SSH stays up with no laptop connected. */
   idleExitMs?: number;
   /** Heartbeat asked of daemons started over SSH; default: the Settings page's (settings.json). */
@@ -162,7 +169,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private transportContext(): TransportContext {
-    const { notice, sshPassphrase, idleExitMs, env } = this.config;
+    const { notice, sshPrompt, idleExitMs, env, ssh, runtime } = this.config;
     return {
       home: this.config.home,
       agentKey: async () => {
@@ -170,7 +177,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         return { publicKey: id.publicKey, name: id.name };
       },
       ...(notice ? { notice } : {}),
-      ...(sshPassphrase ? { passphrase: sshPassphrase } : {}),
+      ...(sshPrompt
+        ? { prompt: sshPrompt, passphrase: (file: string) => sshPrompt({ kind: 'passphrase', text: `passphrase for ${file}: `, echo: false, host: '' }) }
+        : {}),
+      ...(ssh ? { ssh } : {}),
+      ...(runtime ? { runtime } : {}),
       ...(idleExitMs !== undefined ? { idleExitMs } : {}),
       heartbeatMs: () => this.config.heartbeatMs ?? this.settings().heartbeatS * 1000,
       ...(env ? { env } : {}),

@@ -8,7 +8,8 @@ import { lowerHelperThreadPriority } from '../helper-threads.js';
 import { ensureDirs } from '../paths.js';
 import { TtyApprover } from '../tty-prompt.js';
 import { watchPower } from '../power/watch-power.js';
-import { promptHidden } from './tty.js';
+import { ttySshPrompter } from './tty-ssh-prompter.js';
+import type { SshMode } from '../transports/ssh-binary.js';
 import { formatDuration, parseCommand, parseDuration, UsageError } from './args.js';
 import { storeKindFlag, type CliContext } from './context.js';
 import { fetchAgentStatus } from './control-commands.js';
@@ -16,10 +17,13 @@ import { fetchAgentStatus } from './control-commands.js';
 export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL...] [--pair CODE]
                [--approve ask|allow|allow-once|deny|FILE] [--approval-timeout 60s]
                [--lease-ttl 10m] [--upstream-timeout 60s] [--heartbeat 1s] [--name NAME] [--store KIND]
+               [--ssh openssh|builtin]
                                     lend credentials to servers until stopped (Ctrl-C says bye)
                                     URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
                                     ssh://user@host[:port], wss://host:port (\`tether serve --listen\`; pair first)
-                                    or unix:/path/to/tether.sock; --store: where the agent key lives`;
+                                    or unix:/path/to/tether.sock; --store: where the agent key lives;
+                                    --ssh: your own \`ssh\` (default where installed: its config, keys,
+                                    agent, ProxyCommand; prompts come here) or the built-in client`;
 
 export interface AgentRun {
   agent: Agent;
@@ -54,6 +58,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     name: { type: 'string' },
     store: { type: 'string' },
     'identity-store': { type: 'string' },
+    ssh: { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`tether agent: unexpected argument "${positionals[0]}" (use --connect URL)`);
   const urls = values.connect ?? [];
@@ -86,7 +91,8 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     identityStore,
     env: ctx.env,
     notice: (line) => ctx.err(line),
-    ...(process.stdin.isTTY ? { sshPassphrase: (file: string) => promptHidden(`passphrase for ${file}: `) } : {}),
+    ...(process.stdin.isTTY ? { sshPrompt: ttySshPrompter() } : {}),
+    ...(values.ssh !== undefined ? { ssh: sshModeFlag(values.ssh) } : {}),
   });
   await agent.loadIdentity();
   const control = new ControlServer(agent, ctx.paths.socket);
@@ -137,6 +143,11 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
   const stopPower = await watchPower(agent, ctx.env, ctx.err);
   void done.then(stopPower);
   return { agent, control, done, stop: () => stop(0) };
+}
+
+function sshModeFlag(value: string): SshMode {
+  if (value === 'openssh' || value === 'builtin') return value;
+  throw new UsageError(`--ssh ${value.slice(0, 40)}: say openssh or builtin`);
 }
 
 /** Removes agent.json only if it is still ours (a second agent may have replaced it). */

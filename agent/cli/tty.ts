@@ -6,8 +6,8 @@ export async function readAll(input: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Prompts on stderr and reads one line with echo off. */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
+/** Prompts on stderr and reads one line with echo off (on, for a yes/no that is no secret). */
+export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, echo = false): Promise<string> {
   return new Promise((resolve, reject) => {
     output.write(question);
     let value = '';
@@ -26,8 +26,13 @@ export function promptHidden(question: string, input: NodeJS.ReadStream = proces
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish();
         if (ch === '\u0003') return finish(new Error('cancelled'));
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else if (ch >= ' ') value += ch;
+        if (ch === '\u007f' || ch === '\b') {
+          if (echo && value) output.write('\b \b');
+          value = value.slice(0, -1);
+        } else if (ch >= ' ') {
+          value += ch;
+          if (echo) output.write(ch);
+        }
       }
     };
     input.on('data', onData);

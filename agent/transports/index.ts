@@ -2,6 +2,10 @@ import { homedir, userInfo } from 'node:os';
 import { AgentError } from '../errors.js';
 import { ServerBook } from '../servers/server-book.js';
 import { parseHop, type SshHost } from '../servers/ssh-config.js';
+import { OpenSshTransport } from './openssh.js';
+import type { RuntimeSource } from './boot-session.js';
+import { findSshBinary, openSshOptions, type SshMode } from './ssh-binary.js';
+import type { SshPrompter } from './ssh-prompt.js';
 import { SshTransport } from './ssh.js';
 import type { Transport } from './transport.js';
 import { UnixTransport } from './unix.js';
@@ -18,6 +22,12 @@ export interface TransportContext {
   agentKey: () => Promise<{ publicKey: string; name: string }>;
   notice?: (line: string) => void;
   passphrase?: (file: string) => Promise<string | undefined>;
+  /** Whatever an SSH login asks (passphrase, password, one-time code, unknown host key), for a person. */
+  prompt?: SshPrompter;
+  /** `openssh` (the user's ssh; default where it exists) or `builtin` (ssh2); default from $TETHER_SSH. */
+  ssh?: SshMode;
+  /** Node runtimes this laptop can bring to servers without Node. */
+  runtime?: RuntimeSource;
   idleExitMs?: number;
   /** The laptop's heartbeat setting, read at each connect (daemons started over SSH use it). */
   heartbeatMs?: () => number | undefined;
@@ -45,6 +55,25 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
     return new WssTransport(url, target, () => readConfig(config).servers[url]);
   }
   if (!/^(ssh:\/\/)?[\w.@:[\]-]+$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": use a Host from ~/.ssh/config, ssh://user@host[:port], wss://host:port or unix:/path`);
+  const mode = sshMode(ctx.ssh ?? env.TETHER_SSH);
+  const binary = findSshBinary(env);
+  if (mode === 'openssh' || (mode === undefined && binary)) {
+    if (!binary) throw new AgentError('bad-url', 'no OpenSSH client (`ssh`) on PATH: install it, or use --ssh builtin');
+    return new OpenSshTransport({
+      serverName: url,
+      destination: target,
+      sshBinary: binary,
+      env,
+      runDir: agentPaths(ctx.home).run,
+      sshOptions: openSshOptions(binary, target, env),
+      agentKey: ctx.agentKey,
+      prompt: ctx.prompt,
+      runtime: ctx.runtime,
+      ...(ctx.idleExitMs !== undefined ? { idleExitMs: ctx.idleExitMs } : {}),
+      ...(ctx.heartbeatMs ? { heartbeatMs: ctx.heartbeatMs } : {}),
+      ...(ctx.notice ? { notice: ctx.notice } : {}),
+    });
+  }
   const host = sshHost(book, target);
   const hops = host.proxyJump.map((hop) => sshHost(book, hop));
   return new SshTransport({
@@ -61,6 +90,12 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
     ...(ctx.heartbeatMs ? { heartbeatMs: ctx.heartbeatMs } : {}),
     ...(ctx.notice ? { notice: ctx.notice } : {}),
   });
+}
+
+function sshMode(value: string | undefined): SshMode | undefined {
+  if (value === undefined || value === '' || value === 'auto') return undefined;
+  if (value === 'openssh' || value === 'builtin') return value;
+  throw new AgentError('bad-url', `--ssh ${value.slice(0, 40)}: say openssh or builtin`);
 }
 
 /** An alias or `[ssh://]user@host:port`, with ~/.ssh/config applied as ssh applies it. */

@@ -6,6 +6,7 @@ import type { Client as SshClient } from 'ssh2';
 import { PublicKey, ServerId } from '../../protocol/index.js';
 import { AgentError } from '../errors.js';
 import { sshExec } from './ssh-session.js';
+import { shellQuote } from './shell-quote.js';
 
 export const MIN_SERVER_NODE = 18;
 
@@ -61,9 +62,6 @@ export interface BootstrapResult extends AttachAnswer {
   note?: string;
 }
 
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Every command runs under POSIX sh whatever the login shell is, with the server's tether home in $H. */
 function script(body: string, remoteHome: string | undefined): string {
@@ -132,7 +130,7 @@ export function attachArgs(opts: Pick<BootstrapOptions, 'agentKey' | 'agentName'
   return args;
 }
 
-function keptNote(answer: AttachAnswer, opts: BootstrapOptions): string | undefined {
+export function keptNote(answer: AttachAnswer, opts: Pick<BootstrapOptions, 'alias' | 'bundle' | 'heartbeatMs'>): string | undefined {
   if (!answer.kept || !answer.daemon) return undefined;
   const users = [
     ...(answer.kept.laptops.length ? [`other laptops are linked (${answer.kept.laptops.join(', ')})`] : []),
@@ -147,11 +145,11 @@ function keptNote(answer: AttachAnswer, opts: BootstrapOptions): string | undefi
   return `${opts.alias} runs ${what}; ${inUse}: it is replaced once no laptop is linked to it`;
 }
 
-function short(hash: string | null | undefined): string {
+export function short(hash: string | null | undefined): string {
   return hash ? hash.slice(0, 12) : 'unknown';
 }
 
-function parseAttach(stdout: string, alias: string): AttachAnswer {
+export function parseAttach(stdout: string, alias: string): AttachAnswer {
   let raw: Partial<AttachAnswer>;
   try {
     raw = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Partial<AttachAnswer>;

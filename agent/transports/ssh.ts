@@ -1,12 +1,11 @@
-import type { Duplex } from 'node:stream';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { PinnedServer } from '../config.js';
-import { AgentError } from '../errors.js';
 import { fingerprint } from '../crypto.js';
 import type { SshHost } from '../servers/ssh-config.js';
 import { bootstrapServer, loadRemoteBundle, type RemoteBundle } from './ssh-bootstrap.js';
 import { forwardUnix, openSshChain, type SshAuthOptions } from './ssh-session.js';
-import { WS_OPTIONS, type Transport } from './transport.js';
+import type { Transport } from './transport.js';
+import { websocketOver } from './ws-over-stream.js';
 
 /** Per server name, in this process: the daemon socket and key from the last attach. */
 const attached = new Map<string, { socket: string; pin: PinnedServer }>();
@@ -97,28 +96,3 @@ export class SshTransport implements Transport {
     return ws;
   }
 }
-
-/** ws speaks HTTP over any Duplex; it only needs the socket methods it calls on upgrade. */
-function websocketOver(stream: Duplex, serverName: string): Promise<WebSocket> {
-  const socketish = stream as Duplex & { setNoDelay?: () => void; setTimeout?: () => void; setKeepAlive?: () => void };
-  socketish.setNoDelay ??= () => {};
-  socketish.setTimeout ??= () => {};
-  socketish.setKeepAlive ??= () => {};
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket('ws://tether.invalid/', { ...WS_OPTIONS, createConnection: () => socketish as never });
-    const fail = (err: Error) => {
-      ws.removeAllListeners();
-      ws.on('error', () => {});
-      ws.terminate();
-      stream.destroy();
-      reject(new AgentError('connect-failed', `cannot reach the daemon on ${serverName}: ${err.message}`));
-    };
-    ws.once('error', fail);
-    ws.once('open', () => {
-      ws.pause();
-      ws.off('error', fail);
-      resolve(ws);
-    });
-  });
-}
-

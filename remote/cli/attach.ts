@@ -18,6 +18,7 @@ export const ATTACH_OPTIONS = {
   'agent-name': { type: 'string' },
   'idle-exit-ms': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
+  stdio: { type: 'boolean' },
 } as const;
 
 /**
@@ -34,7 +35,7 @@ export async function attachCommand(args: string[]): Promise<number> {
   });
   const key = PublicKey.safeParse(values['agent-key']);
   const name = DisplayName.safeParse(values['agent-name']);
-  if (!key.success || !name.success) throw new CliError(ExitCode.usage, 'usage: tether attach --agent-key KEY --agent-name NAME [--idle-exit-ms N] [--heartbeat-ms N]');
+  if (!key.success || !name.success) throw new CliError(ExitCode.usage, 'usage: tether attach --agent-key KEY --agent-name NAME [--idle-exit-ms N] [--heartbeat-ms N] [--stdio]');
   const idle = values['idle-exit-ms'] === undefined ? DEFAULT_IDLE_EXIT_MS : Number(values['idle-exit-ms']);
   if (!Number.isInteger(idle) || idle < 0) throw new CliError(ExitCode.usage, '--idle-exit-ms needs a whole number (0 = never)');
   const heartbeatMs = values['heartbeat-ms'] === undefined ? DEFAULT_HEARTBEAT_MS : Number(values['heartbeat-ms']);
@@ -70,6 +71,8 @@ export async function attachCommand(args: string[]): Promise<number> {
     ...(launched.kept ? { kept: launched.kept.inUse } : {}),
   };
   process.stdout.write(JSON.stringify(answer) + '\n');
+  // --stdio: this very process carries the link (the laptop's ssh has no socket forward).
+  if (values.stdio) return (await import('../stdio-bridge.js')).bridgeStdio(launched.state.socket);
   return ExitCode.ok;
 }
 

@@ -2,7 +2,7 @@
 // ~/.ssh (config, hashed known_hosts, a key held by its ssh-agent), and the World's mock
 // provider and homes. The daemon is started by the agent over SSH, not by the test.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMockProvider } from '../fixtures/mock-provider.js';
 import { hashedKnownHostsLine } from '../../agent/servers/known-hosts.js';
@@ -27,6 +27,8 @@ export class SshWorld {
   readonly sshAgent: SshAgent;
   readonly clientKey: string;
   readonly sshds: Sshd[] = [];
+  /** `ssh` reads ~ from the password database, not $HOME: this wrapper points it at the laptop's ~/.ssh/config. */
+  readonly sshWrapper: string;
 
   private constructor(world: World) {
     this.world = world;
@@ -35,6 +37,9 @@ export class SshWorld {
     mkdirSync(this.sshDir, { recursive: true, mode: 0o700 });
     this.sshAgent = new SshAgent(world.root);
     this.clientKey = makeClientKey(join(world.root, 'client_ed25519'));
+    this.sshWrapper = join(world.root, 'ssh');
+    writeFileSync(this.sshWrapper, `#!/bin/sh\nexec ssh -F '${join(this.sshDir, 'config')}' "$@"\n`);
+    chmodSync(this.sshWrapper, 0o755);
   }
 
   /** World (mock provider + credentials on the laptop), an ssh-agent holding the client key. */
@@ -74,7 +79,9 @@ export class SshWorld {
         ...(h.extra ?? []).map((l) => `  ${l}`),
       ].join('\n'),
     );
-    writeFileSync(join(this.sshDir, 'config'), blocks.join('\n\n') + '\n', { mode: 0o600 });
+    // Last, so every Host's own value wins: ~ in ssh is root's home, not this laptop's.
+    const defaults = ['Host *', `  UserKnownHostsFile ${join(this.sshDir, 'known_hosts')}`].join('\n');
+    writeFileSync(join(this.sshDir, 'config'), [...blocks, defaults].join('\n\n') + '\n', { mode: 0o600 });
   }
 
   /** Adds a hashed known_hosts line for this sshd (as `ssh-keyscan -H` would). */
@@ -92,7 +99,7 @@ export class SshWorld {
 
   /** The laptop's environment: its HOME (for ~/.ssh) and ssh-agent. */
   get env(): Record<string, string> {
-    return { HOME: this.home, SSH_AUTH_SOCK: this.sshAgent.socket, TETHER_VAULT_PASSPHRASE: this.world.passphrase };
+    return { HOME: this.home, SSH_AUTH_SOCK: this.sshAgent.socket, TETHER_VAULT_PASSPHRASE: this.world.passphrase, TETHER_SSH_BINARY: this.sshWrapper };
   }
 
   startAgent(args: string[], env: Record<string, string> = {}): TetherProcess {
