@@ -115,8 +115,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /** Connects and completes the handshake; rejects with an AgentError saying why not. */
-  async connect(url: string, opts: { pairCode?: string } = {}): Promise<LinkSession> {
-    const transport = transportFor(url, this.transportContext());
+  async connect(url: string, opts: { pairCode?: string; ssh?: SshMode } = {}): Promise<LinkSession> {
+    const transport = transportFor(url, { ...this.transportContext(), ...(opts.ssh ? { ssh: opts.ssh } : {}) });
     const existing = this.sessions.get(transport.serverName);
     if (existing && existing.link.state !== 'CLOSED') return existing;
     this.transports.set(transport.serverName, transport);
@@ -159,7 +159,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.reconnectors.set(
         name,
         new Reconnector(
-          () => this.connect(url).then(() => undefined),
+          () => this.connect(url, opts.ssh ? { ssh: opts.ssh } : {}).then(() => undefined),
           new Backoff(),
           (why) => this.config.notice?.(`stopped reconnecting to ${name}: ${why}`),
         ),

@@ -42,3 +42,20 @@ export function countFiles(path: string): number {
   visit(path);
   return n;
 }
+
+/** Processes on this machine whose command line holds one of `needles` (pid and a hint, never the needle). */
+export function argvLeaks(needles: string[]): { pid: number; command: string }[] {
+  const wanted = needles.filter((n) => n.length >= 8);
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (wanted.some((n) => cmdline.includes(n))) found.push({ pid: Number(entry), command: cmdline.split('\0')[0] ?? '' });
+  }
+  return found;
+}

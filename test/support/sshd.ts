@@ -55,6 +55,9 @@ export class Sshd {
     appendFileSync(this.authorizedKeys, readFileSync(publicKeyFile, 'utf8'));
   }
 
+  /** Lines added to sshd_config after ours (sshd takes the first value of each keyword, so ours win unless removed). */
+  extraConfig: string[] = [];
+
   async start(port?: number): Promise<void> {
     this.port = port ?? (await freePort());
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -76,6 +79,7 @@ export class Sshd {
         'AllowTcpForwarding yes',
         'ClientAliveInterval 0',
         'LogLevel VERBOSE',
+        ...this.extraConfig,
         '',
       ].join('\n'),
     );
