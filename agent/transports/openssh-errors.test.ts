@@ -1,0 +1,35 @@
+// ssh's own failure text (OpenSSH 9.x, as it prints it) → one line and a stable code.
+import { describe, expect, it } from 'vitest';
+import { openSshFailure } from './openssh-errors.js';
+
+const FP = 'SHA256:nAyT5/GCU6l3J3hUVhutEsDsWAQ7d3wtvkbKipX07zM';
+
+describe('openSshFailure', () => {
+  it.each([
+    [
+      'changed key',
+      `@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\nThe fingerprint for the ED25519 key sent by the remote host is\n${FP}.\nOffending ED25519 key in /home/me/.ssh/known_hosts:3\nHost key for [127.0.0.1]:2222 has changed and you have requested strict checking.\nHost key verification failed.`,
+      'host-key-changed',
+      /HOST KEY CHANGED for box: it now presents ED25519 SHA256:nAyT5.* \(\/home\/me\/\.ssh\/known_hosts:3\)/,
+    ],
+    ['revoked key', `@@@@@@@\n@       WARNING: REVOKED HOST KEY DETECTED!               @\nThe ED25519 host key for [127.0.0.1]:2222 is marked as revoked.\nHost key verification failed.`, 'host-key-changed', /HOST KEY REVOKED for box/],
+    ['unknown key in batch mode', 'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.', 'host-key-unknown', /unknown host key for box: ED25519; if that is/],
+    ['no key accepted', 'root@127.0.0.1: Permission denied (publickey).', 'ssh-auth-failed', /SSH login to box failed: permission denied \(publickey\)/],
+    ['too many failures', 'Received disconnect from 127.0.0.1 port 2222:2: Too many authentication failures\nDisconnected from 127.0.0.1 port 2222', 'ssh-auth-failed', /SSH login to box failed: .*Too many authentication failures|Disconnected/],
+    ['no such host', 'ssh: Could not resolve hostname nosuchbox: Name or service not known', 'connect-failed', /ssh cannot resolve that name; is it a Host in ~\/\.ssh\/config\? \(`tether servers list`/],
+    ['refused', 'ssh: connect to host 127.0.0.1 port 1: Connection refused', 'connect-failed', /cannot reach box over SSH: connect to host 127\.0\.0\.1 port 1: Connection refused$/],
+    ['bad config', '/home/me/.ssh/config: line 3: Bad configuration option: hostnam\n/home/me/.ssh/config: terminating, 1 bad configuration options', 'bad-config', /ssh refuses its configuration for box: .*terminating, 1 bad configuration options/],
+  ])('%s', (_what, stderr, code, message) => {
+    const err = openSshFailure('box', stderr, 255);
+    expect(err.code).toBe(code);
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it("takes an unknown key's fingerprint from the prompt ssh could not get answered", () => {
+    const asked = [`The authenticity of host '[127.0.0.1]:2222 ([127.0.0.1]:2222)' can't be established.\nED25519 key fingerprint is ${FP}.\nThis key is not known by any other names.\nAre you sure you want to continue connecting (yes/no/[fingerprint])? `];
+    const err = openSshFailure('box', 'Host key verification failed.', 255, asked);
+    expect(err.code).toBe('host-key-unknown');
+    expect(err.message).toContain(`ED25519 ${FP}`);
+  });
+});
