@@ -65,4 +65,11 @@ describe.skipIf(!sshdAvailable)('OpenSSH transport (real sshd, forwarding disabl
     await waitFor(async () => ((await w.world.proxy('/openai/v1/chat/completions', token)).status === 401 ? true : undefined), 'lease refused', 5000, 25);
     await waitFor(() => (serverSideBridges().length === 0 ? true : undefined), 'server side of the link gone', 5000, 50);
   });
+
+  // `no..such` fails in the resolver itself: no DNS query leaves this machine.
+  it('a name that is no Host and no host name says so in one line, pointing at `tether servers list`', async () => {
+    const r = await w.world.laptop(['agent', '--connect', 'no..such', '--approve', 'allow'], { env: w.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('"no..such" is not a Host in ~/.ssh/config and ssh cannot resolve it as a host name: `tether servers list` shows the servers you can name');
+  });
 });

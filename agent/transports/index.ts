@@ -66,6 +66,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
       env,
       runDir: agentPaths(ctx.home).run,
       sshOptions: openSshOptions(binary, target, env),
+      inSshConfig: target !== url || book.list().some((s) => s.name === url),
       agentKey: ctx.agentKey,
       prompt: ctx.prompt,
       runtime: ctx.runtime,

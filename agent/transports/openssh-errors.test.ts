@@ -16,7 +16,7 @@ describe('openSshFailure', () => {
     ['unknown key in batch mode', 'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.', 'host-key-unknown', /unknown host key for box: ED25519; if that is/],
     ['no key accepted', 'root@127.0.0.1: Permission denied (publickey).', 'ssh-auth-failed', /SSH login to box failed: permission denied \(publickey\)/],
     ['too many failures', 'Received disconnect from 127.0.0.1 port 2222:2: Too many authentication failures\nDisconnected from 127.0.0.1 port 2222', 'ssh-auth-failed', /SSH login to box failed: .*Too many authentication failures|Disconnected/],
-    ['no such host', 'ssh: Could not resolve hostname nosuchbox: Name or service not known', 'connect-failed', /ssh cannot resolve that name; is it a Host in ~\/\.ssh\/config\? \(`tether servers list`/],
+    ['no such host', 'ssh: Could not resolve hostname nosuchbox: Name or service not known', 'connect-failed', /ssh cannot resolve its host name: `tether servers list` shows/],
     ['refused', 'ssh: connect to host 127.0.0.1 port 1: Connection refused', 'connect-failed', /cannot reach box over SSH: connect to host 127\.0\.0\.1 port 1: Connection refused$/],
     ['bad config', '/home/me/.ssh/config: line 3: Bad configuration option: hostnam\n/home/me/.ssh/config: terminating, 1 bad configuration options', 'bad-config', /ssh refuses its configuration for box: .*terminating, 1 bad configuration options/],
   ])('%s', (_what, stderr, code, message) => {
@@ -24,6 +24,11 @@ describe('openSshFailure', () => {
     expect(err.code).toBe(code);
     expect(err.message).toMatch(message);
     expect(err.message).not.toContain('\n');
+  });
+
+  it('says when the name is no Host of ~/.ssh/config either, pointing at `tether servers list`', () => {
+    const err = openSshFailure('gpubox', 'ssh: Could not resolve hostname gpubox: Name or service not known', 255, [], false);
+    expect(err.message).toBe('cannot reach gpubox: "gpubox" is not a Host in ~/.ssh/config and ssh cannot resolve it as a host name: `tether servers list` shows the servers you can name');
   });
 
   it("takes an unknown key's fingerprint from the prompt ssh could not get answered", () => {

@@ -5,7 +5,7 @@ import { AgentError } from '../errors.js';
  * reconnect logic and tests go by. `asked` holds the prompts ssh showed (an unknown host
  * key's fingerprint is only in its prompt when it could not ask anyone).
  */
-export function openSshFailure(alias: string, stderr: string, exitCode: number | null, asked: string[] = []): AgentError {
+export function openSshFailure(alias: string, stderr: string, exitCode: number | null, asked: string[] = [], known = true): AgentError {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const text = lines.join('\n');
   const fingerprint = /(SHA256:[A-Za-z0-9+/]{43})/.exec(text)?.[1] ?? /(SHA256:[A-Za-z0-9+/]{43})/.exec(asked.join('\n'))?.[1];
@@ -24,7 +24,8 @@ export function openSshFailure(alias: string, stderr: string, exitCode: number |
     return new AgentError('ssh-auth-failed', `SSH login to ${alias} failed: ${denied ? `permission denied (${denied[1]})` : lastWords(lines)}: check the key, ssh-agent or password that \`ssh ${alias}\` uses`);
   }
   if (/Could not resolve hostname/i.test(text)) {
-    return new AgentError('connect-failed', `cannot reach ${alias}: ssh cannot resolve that name; is it a Host in ~/.ssh/config? (\`tether servers list\` shows them)`);
+    const why = known ? 'ssh cannot resolve its host name' : `"${alias}" is not a Host in ~/.ssh/config and ssh cannot resolve it as a host name`;
+    return new AgentError('connect-failed', `cannot reach ${alias}: ${why}: \`tether servers list\` shows the servers you can name`);
   }
   if (/Bad configuration option|Unsupported option|Bad owner or permissions|configuration file/i.test(text)) {
     return new AgentError('bad-config', `ssh refuses its configuration for ${alias}: ${lastWords(lines)}`);

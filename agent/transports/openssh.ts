@@ -23,6 +23,8 @@ export interface OpenSshTransportOptions {
   env: NodeJS.ProcessEnv;
   /** The agent's 0700 run folder: the askpass program and its sockets live there. */
   runDir: string;
+  /** Whether ~/.ssh/config names the destination as a Host (errors say so when it does not). */
+  inSshConfig: boolean;
   /** What `ssh -G` says for the destination (undefined when ssh refused its config). */
   sshOptions: Map<string, string[]> | undefined;
   agentKey: () => Promise<{ publicKey: string; name: string }>;
@@ -94,7 +96,7 @@ export class OpenSshTransport implements Transport {
       hangUp(child);
       if (!(err instanceof BootEnded)) throw err;
       const { code, stderr } = await exited;
-      const failure = openSshFailure(this.serverName, stderr, code, askpass.asked);
+      const failure = openSshFailure(this.serverName, stderr, code, askpass.asked, this.opts.inSshConfig);
       if (failure.code !== 'host-key-unknown') throw failure;
       // Trust on first use (the tray's "Trust and connect"): the key travels with the error.
       const presented = await presentedHostKey(this.opts.sshBinary, this.opts.destination, this.opts.env, this.opts.sshOptions);
