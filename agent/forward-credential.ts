@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { AgentError } from './errors.js';
+import { childEnv } from './child-env.js';
 
 /**
  * Forward mode: a credential whose secret is the output of a command the laptop's user
@@ -68,11 +69,6 @@ export function parseTtl(text: string): number {
   if (!m) throw new AgentError('bad-config', `--ttl ${text.slice(0, 20)}: use a duration such as 50m, 30s or 1h`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Number(m[1]) * unit;
-}
-
-/** The agent's environment without Tether's own secrets (vault passphrase, env-store keys). */
-function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('TETHER_')));
 }
 
 function runCommand(name: string, plan: CommandPlan, env: NodeJS.ProcessEnv): Promise<string> {

@@ -59,6 +59,10 @@ describe.skipIf(!sshdAvailable)('OpenSSH transport (real sshd, forwarding disabl
     w.world.tokens.add(token);
     expect((await w.world.proxy('/openai/v1/chat/completions', token)).status).toBe(200);
     expect(argvLeaks([...Object.values(w.world.keys), token, w.world.passphrase])).toEqual([]);
+    // ssh (and whatever it runs: ProxyCommand, askpass) gets the agent's environment minus Tether's own.
+    const ssh = argvLeaks(['RemoteCommand=none']).filter((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(w.world.serverHome));
+    expect(ssh.length).toBeGreaterThan(0);
+    for (const { pid } of ssh) expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain(w.world.passphrase);
 
     agent.child.kill('SIGKILL');
     // ssh sees its stdin close, the server's end of the link closes, the daemon revokes.

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { PinnedServer } from '../config.js';
+import { childEnv } from '../child-env.js';
 import { fingerprint } from '../crypto.js';
 import { AskpassBroker, installAskpass } from './askpass.js';
 import { bootScript } from './boot-script.js';
@@ -40,6 +41,7 @@ export interface OpenSshTransportOptions {
 // no RemoteCommand of theirs instead of ours, none of their port forwards on our session.
 const SSH_ARGS = ['-T', '-e', 'none', '-o', 'RemoteCommand=none', '-o', 'ClearAllForwardings=yes'];
 const STDERR_LIMIT = 64 * 1024;
+const CONNECT_TIMEOUT_S = 20;
 
 /**
  * A daemon reached with the user's own `ssh`: its config, host-key checks and logins, with
@@ -71,12 +73,15 @@ export class OpenSshTransport implements Transport {
       attachArgs: attachArgs({ agentKey: me.publicKey, agentName: me.name, ...(this.opts.idleExitMs !== undefined ? { idleExitMs: this.opts.idleExitMs } : {}), ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) }),
     });
     const askpass = await AskpassBroker.open(this.opts.runDir, this.serverName, this.opts.prompt, this.opts.notice);
-    const child = spawn(this.opts.sshBinary, [...SSH_ARGS, '--', this.opts.destination, script], {
+    // A route that never answers gives up like the built-in client does, unless the user chose a ConnectTimeout.
+    const timeout = this.opts.sshOptions?.get('connecttimeout')?.[0] === 'none' ? ['-o', `ConnectTimeout=${CONNECT_TIMEOUT_S}`] : [];
+    const child = spawn(this.opts.sshBinary, [...SSH_ARGS, ...timeout, '--', this.opts.destination, script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own session: no terminal of ours to prompt on (askpass does), and Ctrl-C at the
       // agent's terminal reaches the agent, which says bye over this very ssh.
       detached: true,
-      env: { ...this.opts.env, ...askpass.env(installAskpass(this.opts.runDir)) },
+      // ssh and what it runs (ProxyCommand, askpass) never see the vault passphrase.
+      env: { ...childEnv(this.opts.env), ...askpass.env(installAskpass(this.opts.runDir)) },
     });
     const exited = watchChild(child);
     try {
