@@ -77,7 +77,8 @@ beforeAll(() => {
   // writes its dist/ there and never under the files other suites are running.
   const files = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
   for (const file of files) {
-    if (!existsSync(join(ROOT, file))) continue; // deleted, not yet committed
+    // Deleted but not yet committed, or a worktree's node_modules link (a file to git).
+    if (file === 'node_modules' || !existsSync(join(ROOT, file))) continue;
     mkdirSync(dirname(join(src, file)), { recursive: true });
     cpSync(join(ROOT, file), join(src, file));
   }
@@ -138,8 +139,11 @@ describe('npm install -g of the tarball', () => {
       const s = readJsonIfExists<{ pid: number; socket: string; proxyUrl: string }>(join(serverHome, 'run/daemon.json'));
       return s?.pid === daemon.pid ? s : undefined;
     }, 'daemon.json');
-    const agent = start(['agent', '--connect', `unix:${state.socket}`, '--approve', 'allow'], laptopHome, 'agent');
-    await agent.waitForOutput(/connected to .*; lending openai/);
+    const code = await tether(['pair-code', '--json'], serverHome);
+    expect(code.code, code.stderr).toBe(0);
+    const pair = (JSON.parse(code.stdout) as { code: string }).code;
+    const agent = start(['agent', '--connect', `unix:${state.socket}`, '--pair', pair, '--approve', 'allow'], laptopHome, 'agent');
+    await agent.waitForOutput(/paired with .*; lending openai/);
 
     const token = await tether(['token', 'openai'], serverHome);
     expect(token.code, token.stderr).toBe(0);
