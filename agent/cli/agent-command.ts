@@ -109,9 +109,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     return stopping;
   };
 
-  agent.on('link', (e) => {
-    if (e.state === 'CLOSED' && e.reason) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
-  });
+  reportLinks(agent, ctx.err);
   agent.on('activity', (a) => {
     if (a.kind === 'lease') ctx.err(`${a.server}: ${a.credential} ${a.decision}${a.pid !== undefined ? ` for pid ${a.pid}` : ''}`);
     if (a.kind === 'revoke') ctx.err(`${a.server}: revoked ${a.status} lease(s)`);
@@ -137,6 +135,19 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
   const stopPower = await watchPower(agent, ctx.env, ctx.err);
   void done.then(stopPower);
   return { agent, control, done, stop: () => stop(0) };
+}
+
+/**
+ * A link that was up and went down gets one line. A link that never came up is not reported
+ * here: the connect that failed says why (the connect loop below prints it), a retry shows in
+ * `tether status` and the reconnector says when it gives up, so no failure is printed twice.
+ */
+export function reportLinks(agent: Pick<Agent, 'on'>, err: (line: string) => void): void {
+  const up = new Set<string>();
+  agent.on('link', (e) => {
+    if (e.state === 'READY') up.add(e.server);
+    else if (e.state === 'CLOSED' && up.delete(e.server)) err(`disconnected from ${e.server}${e.reason ? `: ${e.reason}` : ''}`);
+  });
 }
 
 /** Removes agent.json only if it is still ours (a second agent may have replaced it). */
