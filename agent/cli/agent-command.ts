@@ -19,7 +19,8 @@ export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL..
                                     lend credentials to servers until stopped (Ctrl-C says bye)
                                     URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
                                     ssh://user@host[:port], wss://host:port (\`tether serve --listen\`; pair first)
-                                    or unix:/path/to/tether.sock; --store: where the agent key lives`;
+                                    or unix:/path/to/tether.sock; --store: where the agent key lives
+                                    (file: the encrypted vault, TETHER_VAULT_PASSPHRASE or a prompt)`;
 
 export interface AgentRun {
   agent: Agent;

@@ -9,11 +9,15 @@ import { parseCommand, UsageError } from './args.js';
 import { storeKindFlag, type CliContext } from './context.js';
 import { readSecret } from './tty.js';
 
-export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory]
-                                    add a credential; the secret is read from stdin or a hidden prompt
+export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory] [--replace]
+                                    add a credential; the secret is read from stdin or a hidden prompt;
+                                    a name already taken needs --replace
                                     (custom: any OpenAI-compatible URL; --key-header H sends the bare key
                                     in H, --key-prefix P puts P before it; default "authorization: Bearer KEY")
-  tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m] [--base-url URL]
+                                    Default store: the system keychain, else the encrypted file vault,
+                                    whose passphrase is asked twice at a terminal when it is created,
+                                    or read from TETHER_VAULT_PASSPHRASE
+  tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m] [--base-url URL] [--replace]
                                     forward mode: the secret is CMD's output, run on this laptop only
                                     when a lease is approved (cached until shortly before --ttl), and
                                     sent to the server, which calls the provider itself; no shell
