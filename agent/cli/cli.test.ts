@@ -58,6 +58,23 @@ describe('tether creds', () => {
     expect(readFileSync(join(tmp.dir, 'home', 'vault.enc')).toString('latin1')).not.toContain(SECRET);
   });
 
+  it('refuses to add over an existing name without --replace, keeping what it had', async () => {
+    const first = await tether(['creds', 'add', 'openai', '--store', 'file', '--base-url', 'https://gw.example.com'], `${SECRET}\n`);
+    expect(first.code, first.stderr).toBe(0);
+    const again = await tether(['creds', 'add', 'openai', '--store', 'file'], 'sk-other-secret-000\n');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('tether: a credential named "openai" exists (OpenAI, file store, https://gw.example.com): add --replace to overwrite it with only what this command gives, or choose another --name\n');
+    const forward = await tether(['creds', 'add', 'openai', '--command', 'echo tok']);
+    expect(forward.code).toBe(1);
+    expect(forward.stderr).toMatch(/credential named "openai" exists/);
+    const kept = JSON.parse((await tether(['creds', 'list', '--json'])).stdout) as { baseUrl: string }[];
+    expect(kept).toEqual([expect.objectContaining({ name: 'openai', baseUrl: 'https://gw.example.com' })]);
+    const replaced = await tether(['creds', 'add', 'openai', '--store', 'file', '--replace'], 'sk-other-secret-000\n');
+    expect(replaced.code, replaced.stderr).toBe(0);
+    const now = JSON.parse((await tether(['creds', 'list', '--json'])).stdout) as { baseUrl: string }[];
+    expect(now).toEqual([expect.objectContaining({ name: 'openai', baseUrl: 'https://api.openai.com' })]);
+  });
+
   it('has no way to take a secret from argv', async () => {
     const r = await tether(['creds', 'add', 'openai', '--secret', SECRET]);
     expect(r.code).toBe(1);
