@@ -88,7 +88,8 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     // env and memory: the secret already lives in the variable or the agent; record metadata only.
     ...(store === 'env' || store === 'memory' ? {} : { secret }),
   });
-  ctx.err(`added ${entry.name} (${spec.title}, ${entry.store} store${entry.baseUrl ? `, ${entry.baseUrl}` : ''})`);
+  const why = values.store === undefined && store === 'file' ? ctx.keychainUnavailable() : undefined;
+  ctx.err(`added ${entry.name} (${spec.title}, ${entry.store} store${entry.baseUrl ? `, ${entry.baseUrl}` : ''})${why ? `; no system keychain: ${why}` : ''}`);
   await notifyAgent(ctx);
   return 0;
 }
