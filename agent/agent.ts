@@ -192,6 +192,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.sessions.get(server);
   }
 
+  /** Leases this laptop has granted that are still live, on every server (a sleep lock follows it). */
+  leaseCount(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.leases.size;
+    return n;
+  }
+
   /** Servers with a READY link right now (what a sleep guard reconnects on wake). */
   readyServers(): string[] {
     return [...this.sessions.values()].filter((s) => s.link.state === 'READY').map((s) => s.server);

@@ -12,6 +12,8 @@ export interface PendingApproval {
   expiresAt: number;
   /** How many times this process (same pid and command line) asked for this provider. */
   asks: number;
+  /** How long an allowed lease lives, for the prompt to say. */
+  leaseTtlMs?: number;
 }
 
 export type ApprovalOutcome = { answer: Answer; by: 'person' } | { answer: 'deny'; by: 'timeout' } | { answer: 'deny'; by: 'cancelled' };
@@ -56,6 +58,7 @@ export class ApprovalQueue extends EventEmitter<ApprovalQueueEvents> {
       createdAt: now,
       expiresAt: now + this.timeoutMs,
       asks,
+      ...(subject.leaseTtlMs !== undefined ? { leaseTtlMs: subject.leaseTtlMs } : {}),
     };
     const outcome = new Promise<ApprovalOutcome>((resolve) => {
       const timer = setTimeout(() => this.settle(approval.id, { answer: 'deny', by: 'timeout' }), this.timeoutMs);

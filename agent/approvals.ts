@@ -12,6 +12,8 @@ export interface ApprovalSubject {
   server: string;
   provider: string;
   process: ProcessInfo;
+  /** How long a lease granted now would live (the agent's TTL, capped by the daemon's). */
+  leaseTtlMs?: number;
 }
 
 const Rule = z.object({

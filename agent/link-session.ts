@@ -161,8 +161,13 @@ export class LinkSession extends EventEmitter<SessionEvents> {
     }
   }
 
+  /** A lease's life here: ours, capped by what the daemon accepts. */
+  private leaseTtlMs(): number {
+    return Math.min(this.deps.leaseTtlMs, this.link.welcome?.maxLeaseTtlMs ?? this.deps.leaseTtlMs);
+  }
+
   private async onLeaseRequest(req: LeaseRequest): Promise<void> {
-    const subject = { server: this.server, provider: req.provider, process: req.process };
+    const subject = { server: this.server, provider: req.provider, process: req.process, leaseTtlMs: this.leaseTtlMs() };
     const deny = (reason: 'denied' | 'timeout' | 'unknown-provider' | 'error', message: string) => {
       this.link.send({ t: 'lease.deny', id: req.id, reason, message: message.slice(0, 300) });
       this.deps.audit.record({ event: 'lease', server: this.server, name: req.provider, process: auditProcess(req.process), decision: reason });
@@ -195,7 +200,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       // Forward mode: the command runs here, after the approval, never on the daemon's word alone.
       const minted = cred.minter ? await cred.minter.current() : undefined;
       if (this.link.state !== 'READY') return;
-      const ttlMs = Math.min(this.deps.leaseTtlMs, this.link.welcome?.maxLeaseTtlMs ?? this.deps.leaseTtlMs);
+      const ttlMs = this.leaseTtlMs();
       const scope = answer === 'allow' ? 'connection' : 'once';
       const leaseId = newLeaseId();
       this.leases.add({ leaseId, credential: cred.entry.name, scope, ttlMs });

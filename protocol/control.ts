@@ -85,6 +85,8 @@ export const ApprovalView = z.object({
   createdAt: z.number(),
   expiresAt: z.number(),
   asks: z.number(),
+  /** How long a lease allowed now lives (allow-once; allow-while-connected leases are renewed until the link ends). */
+  leaseTtlMs: z.number().optional(),
 });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 

@@ -1,6 +1,6 @@
 // Claude Code itself (`@anthropic-ai/claude-code`, installed on demand into test/tools-pkg), set
 // up the way the README says: `tether setup claude-code --write`, then plain `claude`. Its
-// settings' apiKeyHelper runs the real `tether token anthropic`; ANTHROPIC_BASE_URL points at
+// settings' apiKeyHelper runs the real `tether token anthropic` (by absolute paths); ANTHROPIC_BASE_URL points at
 // the proxy. The mock answers and sees the real key; no lease ever reaches it.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAMED_SENTENCE } from './fixtures/completion-route.js';
 import { scanForSecrets } from './support/secret-scan.js';
 import { TetherOnPath } from './support/tether-on-path.js';
-import { waitFor } from './support/tether-process.js';
+import { runTether, waitFor } from './support/tether-process.js';
+import { shellQuote } from '../remote/cli/setup.js';
 import { World } from './support/world.js';
 import { ensureClaudeCode, type Tool } from './tools-pkg/ensure.js';
 
@@ -76,10 +77,12 @@ function expectOnlyRealKey(from: number): void {
 describe('Claude Code through tether', () => {
   it('`tether setup claude-code --write`, then `claude -p`: the helper fetches a lease, the mock answers with the real key', async (ctx) => {
     if ('missing' in claude) return ctx.skip(`Claude Code not available: ${claude.missing}`);
-    const setup = await world.server(['setup', 'claude-code', '--write'], { HOME: home, CLAUDE_CONFIG_DIR: undefined });
+    // Run as the `tether` on PATH, so the helper setup writes (this node, that file) is the one that counts leases.
+    const setup = await runTether(['setup', 'claude-code', '--write'], { home: world.serverHome, bin: join(tether.dir, 'tether'), env: { HOME: home, CLAUDE_CONFIG_DIR: undefined } });
     expect(setup.code, setup.stderr).toBe(0);
     const settings = JSON.parse(readFileSync(join(home, '.claude/settings.json'), 'utf8')) as Record<string, unknown>;
-    expect(settings).toEqual({ apiKeyHelper: 'tether token anthropic', env: { ANTHROPIC_BASE_URL: `${world.state.proxyUrl}/anthropic` } });
+    const helper = `${shellQuote(process.execPath)} ${shellQuote(join(tether.dir, 'tether'))} token anthropic`;
+    expect(settings).toEqual({ apiKeyHelper: helper, env: { ANTHROPIC_BASE_URL: `${world.state.proxyUrl}/anthropic` } });
 
     const before = world.mock.requests.length;
     const child = startClaude(['-p', 'say hello']);

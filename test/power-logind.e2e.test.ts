@@ -9,26 +9,28 @@ import { createInterface } from 'node:readline';
 import { parseLogindLine } from '../agent/power/logind.js';
 import { ExitCode } from '../remote/cli/exit-codes.js';
 import { World } from './support/world.js';
-import { ROOT } from './support/tether-process.js';
+import { ROOT, waitFor } from './support/tether-process.js';
 
 const PYTHON = '/usr/bin/python3';
 const missing = [
   spawnSync('dbus-daemon', ['--version']).status === 0 ? undefined : 'dbus-daemon',
+  spawnSync('systemd-inhibit', ['--version']).error ? 'systemd-inhibit (systemd)' : undefined,
   spawnSync('gdbus', ['help']).error ? 'gdbus (libglib2.0-bin)' : undefined,
   spawnSync(PYTHON, ['-c', 'import dbus']).status === 0 ? undefined : 'python3-dbus',
+  spawnSync(PYTHON, ['-c', 'from gi.repository import GLib']).status === 0 ? undefined : 'python3-gi',
 ].filter(Boolean);
 if (missing.length) console.warn(`skipping the logind suite: ${missing.join(', ')} not installed`);
 
 let bus: ChildProcess | undefined;
 let logind: ChildProcess | undefined;
 let world: World | undefined;
-const lines: string[] = [];
+/** Every line the stand-in logind printed, in order. */
+const logindLines: string[] = [];
 
 function readLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
-      lines.push(line);
       if (pattern.test(line)) {
         rl.close();
         resolve(line);
@@ -38,9 +40,24 @@ function readLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
+/** The first logind line from index `from` on that matches, waiting for it. */
+async function logindLine(pattern: RegExp, from = 0, timeoutMs = 10_000): Promise<{ line: string; index: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const index = logindLines.findIndex((l, i) => i >= from && pattern.test(l));
+    if (index >= 0) return { line: logindLines[index]!, index };
+    if (Date.now() > deadline) throw new Error(`stand-in logind never printed ${pattern}; it printed:\n${logindLines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Locks the stand-in granted and has not seen released. */
+const locksHeld = () => logindLines.filter((l) => l.startsWith('taken ')).length - logindLines.filter((l) => l === 'released').length;
+
 async function signal(what: string): Promise<void> {
+  const from = logindLines.length;
   logind!.stdin!.write(`${what}\n`);
-  await readLine(logind!, new RegExp(`^sent ${what}$`));
+  await logindLine(new RegExp(`^sent ${what}$`), from);
 }
 
 beforeAll(async () => {
@@ -48,7 +65,8 @@ beforeAll(async () => {
   bus = spawn('dbus-daemon', ['--session', '--print-address=1', '--nofork'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const address = (await readLine(bus, /^unix:/)).trim();
   logind = spawn(PYTHON, [join(ROOT, 'test/fixtures/logind-service.py'), address], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await readLine(logind, /^ready$/);
+  createInterface({ input: logind.stdout! }).on('line', (line) => logindLines.push(line));
+  await logindLine(/^ready$/);
   // The agent (a child of this process) finds "the system bus" here, like any D-Bus client.
   process.env.DBUS_SYSTEM_BUS_ADDRESS = address;
 });
@@ -100,5 +118,44 @@ describe.skipIf(missing.length > 0)('tether agent on a system bus with logind', 
     }
     const fresh = await world.token('openai');
     expect(fresh.code, fresh.stderr).toBe(ExitCode.ok);
+  });
+
+  it('holds a sleep delay lock while leases are out, and releases it only once the daemon has the revocation', async () => {
+    world ??= await World.start({ approve: 'allow' });
+    await world.agent!.waitForOutput(/logind: leases are revoked on sleep and screen lock/);
+    // No lease out (the suite before may have left one): no lock.
+    expect((await world.laptop(['revoke'])).code).toBe(0);
+    await waitFor(() => locksHeld() === 0 || undefined, 'every lock released');
+    const start = logindLines.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(locksHeld()).toBe(0);
+
+    const lease = await world.token('openai');
+    expect(lease.code, lease.stderr).toBe(ExitCode.ok);
+    const token = lease.stdout.trim();
+    const taken = await logindLine(/^taken /, start);
+    expect(taken.line).toBe('taken sleep|Tether|revoke leases before sleep|delay');
+    logind!.stdin!.write(`probe ${world.state.proxyUrl}/openai/v1/chat/completions ${token}\n`);
+    await logindLine(/^probing$/, taken.index);
+
+    // A daemon that cannot answer yet: the lock stays held while the revocation is unacknowledged.
+    process.kill(world.daemon.pid, 'SIGSTOP');
+    try {
+      await signal('sleep true');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(logindLines.slice(taken.index).filter((l) => l === 'released')).toEqual([]);
+    } finally {
+      process.kill(world.daemon.pid, 'SIGCONT');
+    }
+    // Released after the daemon took the revocation: at that moment the lease is already refused.
+    const released = await logindLine(/^released$/, taken.index);
+    expect((await logindLine(/^probed /, released.index)).line).toBe('probed 401');
+    await world.agent!.waitForOutput(/suspend: revoked 1 lease\(s\) and disconnected unix:/);
+
+    await signal('sleep false');
+    await world.waitForLaptops(1);
+    const again = await world.token('openai');
+    expect(again.code, again.stderr).toBe(ExitCode.ok);
+    await logindLine(/^taken sleep\|Tether/, released.index);
   });
 });

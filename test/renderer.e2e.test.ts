@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
@@ -52,8 +52,8 @@ afterEach(async () => {
 });
 
 /** A fresh browser context with the bridge attached; `hash` picks the window (#prompt, #servers…). */
-async function openUi(w: World, hash: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; refused: string[] }> {
-  context ??= await browser.newContext({ viewport: { width: 860, height: 620 }, colorScheme });
+async function openUi(w: World, hash: string, colorScheme: 'light' | 'dark' = 'light', viewport = { width: 860, height: 620 }): Promise<{ page: Page; refused: string[] }> {
+  context ??= await browser.newContext({ viewport, colorScheme });
   const refused = await serveRenderer(context);
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -102,7 +102,6 @@ describe('approval prompt in the renderer', () => {
     expect(fingerprint).toMatch(/^SHA256:/);
     expect(await prompt.textContent()).toContain(fingerprint!);
     await expect.poll(async () => (await page.getByRole('timer').textContent()) ?? '').toMatch(/Denied automatically in \d+ s/);
-    await shoot(page, 'approval');
 
     await page.getByRole('button', { name: 'Allow once' }).click();
     const allowed = await first.done;
@@ -120,6 +119,78 @@ describe('approval prompt in the renderer', () => {
     expect((await third.done).code).toBe(ExitCode.approvalTimeout);
     await page.getByRole('heading', { name: 'No requests waiting' }).waitFor();
   });
+
+  it('at its real size (560x520), a 300-character command and a deep parent chain: nothing clipped or broken mid-word; Deny is the default', async () => {
+    world = await World.start({ approve: 'ask', agentArgs: ['--approval-timeout', '20s', '--lease-ttl', '5m'] });
+    const { page } = await openUi(world, 'prompt', 'light', { width: 560, height: 520 });
+    // The requesting command: node with harmless flags until the line is 300 characters long...
+    const flags = ['--no-deprecation', '--stack-size=984', '--max-old-space-size=2048', '--unhandled-rejections=strict', '--disable-proto=delete'];
+    const words = ['development', 'approval-window', 'long-command-line', 'tether-token-helper', 'wrapping-check'];
+    for (let i = 0; [process.execPath, ...flags, SERVER_BIN, 'token', 'openai'].join(' ').length < 300; i++) flags.push(`--conditions=${words[i % words.length]}`);
+    const cmdline = [process.execPath, ...flags, SERVER_BIN, 'token', 'openai'];
+    // ...started six shells deep (each waits for the next, so the chain is deep), under this test's own parents.
+    const step = join(world.root, 'step.sh');
+    writeFileSync(step, 'n=$1\nif [ "$n" -gt 0 ]; then sh "$0" $((n - 1)); exit $?; fi\neval "exec $REQUEST"\n');
+    const request = cmdline.map((w) => `'${w}'`).join(' ');
+    const child = spawn('sh', [step, '6'], { cwd: world.root, env: { ...process.env, TETHER_HOME: world.serverHome, REQUEST: request }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = once(child, 'exit');
+
+    const prompt = page.getByRole('alertdialog');
+    await prompt.waitFor();
+    expect(await page.getByTestId('cmdline').textContent()).toBe(cmdline.join(' '));
+    expect(cmdline.join(' ').length).toBeGreaterThanOrEqual(300);
+    expect(await page.title()).toBe(`Tether: openai requested on unix:${world.state.socket}`);
+    expect(await page.getByTestId('lifetime').textContent()).toContain('one lease that lives 5 min');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Deny');
+
+    const layout = await page.evaluate(() => {
+      const root = document.documentElement;
+      const problems: string[] = [];
+      const name = (el: Element) => `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).replace(/ /g, '.') : ''} "${(el.textContent ?? '').slice(0, 30)}"`;
+      if (root.scrollWidth > root.clientWidth || root.scrollHeight > root.clientHeight) problems.push(`the page scrolls: ${root.scrollWidth}x${root.scrollHeight}`);
+      for (const el of Array.from(document.querySelectorAll('.prompt *'))) {
+        const style = getComputedStyle(el);
+        const r = el.getBoundingClientRect();
+        if (r.left < -0.5 || r.right > innerWidth + 0.5 || r.top < -0.5 || r.bottom > innerHeight + 0.5) problems.push(`${name(el)} outside the window: ${JSON.stringify(r)}`);
+        if (style.display !== 'inline' && el.scrollWidth > el.clientWidth + 1) problems.push(`${name(el)} overflows sideways: ${el.scrollWidth} > ${el.clientWidth}`);
+        if (style.display !== 'inline' && el.scrollHeight > el.clientHeight + 1) problems.push(`${name(el)} hides content below: ${el.scrollHeight} > ${el.clientHeight}`);
+        if (style.textOverflow === 'ellipsis' || (style.overflow === 'hidden' && el.scrollHeight > el.clientHeight)) problems.push(`${name(el)} clips its text`);
+      }
+      // Every piece of a command line between two break points sits on one line: nothing broken mid-word.
+      for (const part of Array.from(document.querySelectorAll('.prompt .piece'))) {
+        const range = document.createRange();
+        range.selectNodeContents(part);
+        const tops = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (tops.size > 1) problems.push(`"${part.textContent}" is broken across lines`);
+      }
+      const cmd = getComputedStyle(document.querySelector('[data-testid=cmdline]')!);
+      const deny = document.querySelector('button.default')!;
+      const allow = document.querySelector('.actions button')!;
+      return {
+        problems,
+        wrap: { wordBreak: cmd.wordBreak, overflowWrap: cmd.overflowWrap },
+        lines: Math.round(document.querySelector('[data-testid=cmdline]')!.getBoundingClientRect().height / parseFloat(cmd.lineHeight)),
+        parents: document.querySelectorAll('.parents li').length,
+        deny: { background: getComputedStyle(deny).backgroundColor, weight: getComputedStyle(deny).fontWeight },
+        allow: { background: getComputedStyle(allow).backgroundColor, weight: getComputedStyle(allow).fontWeight },
+      };
+    });
+    expect(layout.problems).toEqual([]);
+    expect(layout.wrap).toEqual({ wordBreak: 'normal', overflowWrap: 'anywhere' });
+    expect(layout.lines).toBeGreaterThan(3); // it did wrap, and all of it is in view
+    expect(layout.parents).toBe(4);
+    expect(layout.deny.background).not.toBe(layout.allow.background); // the default looks it
+    expect(Number(layout.deny.weight)).toBeGreaterThan(Number(layout.allow.weight));
+    await shoot(page, 'approval');
+
+    await page.keyboard.press('Enter');
+    const [code] = (await done) as [number | null];
+    expect(code).toBe(ExitCode.denied);
+    const next = tokenInBackground(world, 'anthropic');
+    await expect.poll(async () => ((await prompt.count()) ? await prompt.getByRole('heading').textContent() : ''), { timeout: 15_000 }).toContain('anthropic');
+    await page.keyboard.press('Escape');
+    expect((await next.done).code).toBe(ExitCode.denied);
+  }, 60_000);
 
   it('queues several requests without losing any, and answers from the keyboard', async () => {
     world = await World.start({ approve: 'ask', agentArgs: ['--approval-timeout', '20s'] });

@@ -3,24 +3,32 @@
 // 401 makes the tool run the helper again.
 import Anthropic from '@anthropic-ai/sdk';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShell } from './support/shell.js';
-import { SERVER_BIN, waitFor } from './support/tether-process.js';
+import { shellQuote } from '../remote/cli/setup.js';
+import { SERVER_BIN, runTether, waitFor } from './support/tether-process.js';
 import { World } from './support/world.js';
 
 let world: World;
-let bin: string;
+// The server bundle where a shell needs quoting to name it, reached through a link as on PATH.
+let bundle: string;
+let link: string;
 
 beforeAll(async () => {
   world = await World.start({ approve: 'allow' });
-  // `tether` on PATH, as on a server where the bundle is installed.
-  bin = join(world.root, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'tether'), `#!/bin/sh\nexec "${process.execPath}" "${SERVER_BIN}" "$@"\n`);
-  chmodSync(join(bin, 'tether'), 0o755);
+  bundle = join(world.root, "o'brien's tools", 'tether');
+  mkdirSync(dirname(bundle));
+  copyFileSync(SERVER_BIN, bundle);
+  link = join(world.root, 'bin', 'tether');
+  mkdirSync(dirname(link));
+  symlinkSync(bundle, link);
 });
+
+/** `tether setup …` run as `node <link to the bundle> setup …`. */
+const setup = (args: string[], env: Record<string, string>) => runTether(['setup', ...args], { home: world.serverHome, bin: link, env });
+const HELPER = () => `${shellQuote(process.execPath)} ${shellQuote(bundle)} token anthropic`;
 
 afterAll(async () => {
   await world.stop();
@@ -32,10 +40,13 @@ let claudeDir: string;
 // Made at run time: a key-shaped literal must never be committed.
 const OLD_KEY = `sk-ant-old-${randomBytes(12).toString('hex')}`;
 
-/** What Claude Code does with its settings' apiKeyHelper: `sh -c` the command, take stdout. */
+/**
+ * What Claude Code does with its settings' apiKeyHelper: `sh -c` the command, take stdout. Its
+ * shell read no profile, so tether is not on its PATH.
+ */
 async function runHelper(): Promise<string> {
   const settings = JSON.parse(readFileSync(join(claudeDir, 'settings.json'), 'utf8')) as { apiKeyHelper: string };
-  const r = await runShell(settings.apiKeyHelper, { PATH: `${bin}:${process.env.PATH}`, TETHER_HOME: world.serverHome });
+  const r = await runShell(settings.apiKeyHelper, { PATH: '/usr/bin:/bin', TETHER_HOME: world.serverHome });
   expect(r.code, r.stderr).toBe(0);
   const key = r.stdout.trim();
   world.tokens.add(key);
@@ -57,21 +68,21 @@ describe('tether setup', () => {
     writeFileSync(file, JSON.stringify({ model: 'opus', env: { FOO: '1', ANTHROPIC_API_KEY: OLD_KEY } }, null, 2) + '\n', { mode: 0o600 });
     const env = { CLAUDE_CONFIG_DIR: claudeDir };
 
-    const dry = await world.server(['setup', 'claude-code'], env);
+    const dry = await setup(['claude-code'], env);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('+   "apiKeyHelper": "tether token anthropic"');
+    expect(dry.stdout).toContain(`+   "apiKeyHelper": ${JSON.stringify(HELPER())}`);
     expect(dry.stdout).toContain('-     "ANTHROPIC_API_KEY": "(hidden)"');
     expect(dry.stdout).not.toContain(OLD_KEY);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('env.ANTHROPIC_API_KEY', OLD_KEY);
 
-    const wrote = await world.server(['setup', 'claude-code', '--write'], env);
+    const wrote = await setup(['claude-code', '--write'], env);
     expect(wrote.code, wrote.stderr).toBe(0);
     expect(wrote.stdout).toContain(`wrote ${file}`);
     const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    expect(settings).toEqual({ model: 'opus', apiKeyHelper: 'tether token anthropic', env: { FOO: '1', ANTHROPIC_BASE_URL: `${world.state.proxyUrl}/anthropic` } });
+    expect(settings).toEqual({ model: 'opus', apiKeyHelper: HELPER(), env: { FOO: '1', ANTHROPIC_BASE_URL: `${world.state.proxyUrl}/anthropic` } });
     expect(readFileSync(file, 'utf8')).not.toMatch(/tth_|sk-/);
 
-    const again = await world.server(['setup', 'claude-code', '--write'], env);
+    const again = await setup(['claude-code', '--write'], env);
     expect(again.stdout).toContain('already has this');
   });
 

@@ -21,7 +21,8 @@ export const AGENT_COMMAND_HELP = `  tether agent --connect URL [--connect URL..
                                     lend credentials to servers until stopped (Ctrl-C says bye)
                                     URL: a Host from ~/.ssh/config, a name from \`tether servers\`,
                                     ssh://user@host[:port], wss://host:port (\`tether serve --listen\`; pair first)
-                                    or unix:/path/to/tether.sock; --store: where the agent key lives;
+                                    or unix:/path/to/tether.sock; --store: where the agent key lives
+                                    (file: the encrypted vault, TETHER_VAULT_PASSPHRASE or a prompt);
                                     --ssh: your own \`ssh\` (default where installed: its config, keys,
                                     agent, ProxyCommand; prompts come here) or the built-in client`;
 
@@ -115,9 +116,7 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     return stopping;
   };
 
-  agent.on('link', (e) => {
-    if (e.state === 'CLOSED' && e.reason) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
-  });
+  reportLinks(agent, ctx.err);
   agent.on('activity', (a) => {
     if (a.kind === 'lease') ctx.err(`${a.server}: ${a.credential} ${a.decision}${a.pid !== undefined ? ` for pid ${a.pid}` : ''}`);
     if (a.kind === 'revoke') ctx.err(`${a.server}: revoked ${a.status} lease(s)`);
@@ -148,6 +147,19 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
 function sshModeFlag(value: string): SshMode {
   if (value === 'openssh' || value === 'builtin') return value;
   throw new UsageError(`--ssh ${value.slice(0, 40)}: say openssh or builtin`);
+}
+
+/**
+ * A link that was up and went down gets one line. A link that never came up is not reported
+ * here: the connect that failed says why (the connect loop below prints it), a retry shows in
+ * `tether status` and the reconnector says when it gives up, so no failure is printed twice.
+ */
+export function reportLinks(agent: Pick<Agent, 'on'>, err: (line: string) => void): void {
+  const up = new Set<string>();
+  agent.on('link', (e) => {
+    if (e.state === 'READY') up.add(e.server);
+    else if (e.state === 'CLOSED' && up.delete(e.server)) err(`disconnected from ${e.server}${e.reason ? `: ${e.reason}` : ''}`);
+  });
 }
 
 /** Removes agent.json only if it is still ours (a second agent may have replaced it). */

@@ -12,8 +12,9 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) throw new UsageError(`tether ${command}: unknown option ${unknown[1]} (see tether --help)`);
-    throw new UsageError(`tether ${command}: ${message.split('\n')[0]!.replace(/\. To specify.*$/, '')}`);
+    const see = `(see \`tether ${command.split(' ')[0]} --help\`)`;
+    if (unknown) throw new UsageError(`tether ${command}: unknown option ${unknown[1]} ${see}`);
+    throw new UsageError(`tether ${command}: ${message.split('\n')[0]!.replace(/\. To specify.*$/, '')} ${see}`);
   }
 }
 

@@ -37,6 +37,14 @@ function start(args: string[], stdin = '') {
 
 const tether = (args: string[], stdin = '') => start(args, stdin).done;
 
+async function waitUntil(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('tether creds', () => {
   it('adds a credential from stdin into the file vault and lists it without the secret', async () => {
     const add = await tether(['creds', 'add', 'openai', '--store', 'file', '--name', 'work'], `${SECRET}\n`);
@@ -48,6 +56,23 @@ describe('tether creds', () => {
     expect(list.stdout).not.toContain(SECRET);
     expect(readFileSync(join(tmp.dir, 'home', 'config.json'), 'utf8')).not.toContain(SECRET);
     expect(readFileSync(join(tmp.dir, 'home', 'vault.enc')).toString('latin1')).not.toContain(SECRET);
+  });
+
+  it('refuses to add over an existing name without --replace, keeping what it had', async () => {
+    const first = await tether(['creds', 'add', 'openai', '--store', 'file', '--base-url', 'https://gw.example.com'], `${SECRET}\n`);
+    expect(first.code, first.stderr).toBe(0);
+    const again = await tether(['creds', 'add', 'openai', '--store', 'file'], 'sk-other-secret-000\n');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('tether: a credential named "openai" exists (OpenAI, file store, https://gw.example.com): add --replace to overwrite it with only what this command gives, or choose another --name\n');
+    const forward = await tether(['creds', 'add', 'openai', '--command', 'echo tok']);
+    expect(forward.code).toBe(1);
+    expect(forward.stderr).toMatch(/credential named "openai" exists/);
+    const kept = JSON.parse((await tether(['creds', 'list', '--json'])).stdout) as { baseUrl: string }[];
+    expect(kept).toEqual([expect.objectContaining({ name: 'openai', baseUrl: 'https://gw.example.com' })]);
+    const replaced = await tether(['creds', 'add', 'openai', '--store', 'file', '--replace'], 'sk-other-secret-000\n');
+    expect(replaced.code, replaced.stderr).toBe(0);
+    const now = JSON.parse((await tether(['creds', 'list', '--json'])).stdout) as { baseUrl: string }[];
+    expect(now).toEqual([expect.objectContaining({ name: 'openai', baseUrl: 'https://api.openai.com' })]);
   });
 
   it('has no way to take a secret from argv', async () => {
@@ -83,8 +108,34 @@ describe('tether agent', () => {
   it('exits 1 with one line when its only server refuses', async () => {
     const r = await tether(['agent', '--connect', `unix:${join(tmp.dir, 'nothing.sock')}`, '--store', 'file']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot reach .*nothing\.sock: ENOENT/);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tether: cannot reach .*nothing\.sock: ENOENT/)]);
+  });
+
+  it('prints a refused handshake once, not also as a disconnect', async () => {
+    const daemon = await FakeDaemon.start({ socketPath: join(tmp.dir, 'd.sock') });
+    try {
+      const r = await tether(['agent', '--connect', `unix:${join(tmp.dir, 'd.sock')}`, '--store', 'file']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tether: unknown daemon at unix:.*d\.sock \(key SHA256:.*\): pair first/)]);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('prints a link that was up and went down once', async () => {
+    const daemon = await FakeDaemon.start({ socketPath: join(tmp.dir, 'd.sock'), pairCode: '0123-4567-89AB-C' });
+    try {
+      const run = start(['agent', '--connect', `unix:${join(tmp.dir, 'd.sock')}`, '--pair', '0123-4567-89AB-C', '--store', 'file']);
+      await daemon.nextOf('offer');
+      daemon.socket!.close(4000, 'daemon stopping');
+      await waitUntil(() => /disconnected from/.test(run.stderr()));
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.stderr.match(/daemon stopping/g)).toHaveLength(1);
+      expect(result.stderr).toMatch(/^disconnected from unix:.*d\.sock: daemon closed the link \(4000 daemon stopping\)$/m);
+    } finally {
+      await daemon.close();
+    }
   });
 
   it('pairs, serves the control socket, lends a memory credential and says bye on SIGTERM', async () => {

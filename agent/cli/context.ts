@@ -1,10 +1,11 @@
-import { openStore, defaultStoreKind, isStoreKind, VaultError, type StoreKind } from '../vault/index.js';
+import { openStore, defaultStoreChoice, isStoreKind, VaultError, type StoreKind } from '../vault/index.js';
 import { AgentError } from '../errors.js';
 import { ControlClient, ControlRequestError } from '../control/client.js';
 import { agentHome, agentPaths, type AgentPaths } from '../paths.js';
 import type { StoreOpener } from '../secret-stores.js';
 import { promptHidden } from './tty.js';
 import { UsageError } from './args.js';
+import { askVaultPassphrase, fileVaultNote } from './vault-passphrase.js';
 
 export interface CliContext {
   paths: AgentPaths;
@@ -13,25 +14,34 @@ export interface CliContext {
   err: (line: string) => void;
   openStore: StoreOpener;
   defaultStore(): Promise<StoreKind>;
+  /** Set once defaultStore() chose the file because no keychain answered: why not. */
+  keychainUnavailable(): string | undefined;
   control(): ControlClient;
 }
 
 export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   const home = agentHome({ env });
   const paths = agentPaths(home);
+  let keychainUnavailable: string | undefined;
+  const err = (line: string) => process.stderr.write(line + '\n');
   const passphrase = async () => {
     if (!process.stdin.isTTY) {
-      throw new VaultError('no-passphrase', 'the file vault needs a passphrase: set TETHER_VAULT_PASSPHRASE or run at a terminal');
+      throw new VaultError('no-passphrase', `${fileVaultNote(home, keychainUnavailable)}, which needs a passphrase: set TETHER_VAULT_PASSPHRASE or run at a terminal`);
     }
-    return promptHidden('vault passphrase: ');
+    return askVaultPassphrase({ home, keychainUnavailable, prompt: (q) => promptHidden(q), say: err });
   };
   return {
     paths,
     env,
     out: (line) => process.stdout.write(line + '\n'),
-    err: (line) => process.stderr.write(line + '\n'),
+    err,
     openStore: (kind) => openStore(kind, { home, env, passphrase }),
-    defaultStore: () => defaultStoreKind({ home, env }),
+    defaultStore: async () => {
+      const choice = await defaultStoreChoice({ home, env });
+      keychainUnavailable = choice.keychainUnavailable;
+      return choice.kind;
+    },
+    keychainUnavailable: () => keychainUnavailable,
     control: () => new ControlClient(paths.socket),
   };
 }

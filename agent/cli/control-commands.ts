@@ -4,11 +4,12 @@ import { AgentError } from '../errors.js';
 import { parseCommand, UsageError } from './args.js';
 import type { CliContext } from './context.js';
 
-export const CONTROL_HELP = `  tether status [--json]            what the running agent is connected to, and its leases
-  tether revoke [--server S]        end every lease now (on one server, or all)
-  tether approvals [--json]         lease requests waiting for an answer
-  tether approve ID allow-once|allow|deny
+export const STATUS_HELP = `  tether status [--json]            what the running agent is connected to, and its leases`;
+export const REVOKE_HELP = `  tether revoke [--server S]        end every lease now (on one server, or all)`;
+export const APPROVALS_HELP = `  tether approvals [--json]         lease requests waiting for an answer`;
+export const APPROVE_HELP = `  tether approve ID allow-once|allow|deny
                                     answer one (allow = allow while connected)`;
+export const CONTROL_HELP = [STATUS_HELP, REVOKE_HELP, APPROVALS_HELP, APPROVE_HELP].join('\n');
 
 /** The running agent's status, or undefined when none answers on the control socket. */
 export async function fetchAgentStatus(control: ControlClient): Promise<AgentStatus | undefined> {

@@ -9,11 +9,15 @@ import { parseCommand, UsageError } from './args.js';
 import { storeKindFlag, type CliContext } from './context.js';
 import { readSecret } from './tty.js';
 
-export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory]
-                                    add a credential; the secret is read from stdin or a hidden prompt
+export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url URL] [--store keychain|file|env|memory] [--replace]
+                                    add a credential; the secret is read from stdin or a hidden prompt;
+                                    a name already taken needs --replace
                                     (custom: any OpenAI-compatible URL; --key-header H sends the bare key
                                     in H, --key-prefix P puts P before it; default "authorization: Bearer KEY")
-  tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m] [--base-url URL]
+                                    Default store: the system keychain, else the encrypted file vault,
+                                    whose passphrase is asked twice at a terminal when it is created,
+                                    or read from TETHER_VAULT_PASSPHRASE
+  tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m] [--base-url URL] [--replace]
                                     forward mode: the secret is CMD's output, run on this laptop only
                                     when a lease is approved (cached until shortly before --ttl), and
                                     sent to the server, which calls the provider itself; no shell
@@ -55,6 +59,7 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     provider: { type: 'string' },
     command: { type: 'string' },
     ttl: { type: 'string' },
+    replace: { type: 'boolean' },
   });
   if (values.command !== undefined || values.provider !== undefined) return addForward(values, positionals, ctx, book);
   if (values.ttl !== undefined) throw new UsageError('--ttl is for --command credentials');
@@ -64,6 +69,7 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
   const provider = positionals[0]!;
   const spec = knownProvider(provider);
   const name = values.name ?? provider;
+  refuseTaken(book, name, values.replace);
   const store = storeKindFlag(values.store) ?? (await ctx.defaultStore());
   if (store === 'env') {
     const variable = `TETHER_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
@@ -82,7 +88,8 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     // env and memory: the secret already lives in the variable or the agent; record metadata only.
     ...(store === 'env' || store === 'memory' ? {} : { secret }),
   });
-  ctx.err(`added ${entry.name} (${spec.title}, ${entry.store} store${entry.baseUrl ? `, ${entry.baseUrl}` : ''})`);
+  const why = values.store === undefined && store === 'file' ? ctx.keychainUnavailable() : undefined;
+  ctx.err(`added ${entry.name} (${spec.title}, ${entry.store} store${entry.baseUrl ? `, ${entry.baseUrl}` : ''})${why ? `; no system keychain: ${why}` : ''}`);
   await notifyAgent(ctx);
   return 0;
 }
@@ -91,12 +98,13 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
  * `creds add PROVIDER --name N --command CMD` (or `creds add N --provider PROVIDER --command CMD`):
  * a forward credential. Only metadata is written; the command runs in the agent, on approved leases.
  */
-async function addForward(values: { name?: string; provider?: string; command?: string; ttl?: string; 'base-url'?: string; 'key-header'?: string; 'key-prefix'?: string; store?: string }, positionals: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
+async function addForward(values: { replace?: boolean; name?: string; provider?: string; command?: string; ttl?: string; 'base-url'?: string; 'key-header'?: string; 'key-prefix'?: string; store?: string }, positionals: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
   if (positionals.length !== 1 || values.command === undefined) throw new UsageError('usage: tether creds add PROVIDER --name N --command "CMD ARGS" [--ttl 50m]');
   if (values.store !== undefined) throw new UsageError('--store is for stored secrets; a --command credential keeps its minted secret in the agent\'s memory only');
   const provider = values.provider ?? positionals[0]!;
   const name = values.provider !== undefined ? positionals[0]! : (values.name ?? provider);
   const spec = knownProvider(provider);
+  refuseTaken(book, name, values.replace);
   const entry = await book.add({
     provider,
     name,
@@ -108,6 +116,15 @@ async function addForward(values: { name?: string; provider?: string; command?: 
   ctx.err(`added ${entry.name} (${spec.title}, forward mode: runs its command on approved leases, each output valid ${Math.round((entry.ttlMs ?? 0) / 1000)} s)`);
   await notifyAgent(ctx);
   return 0;
+}
+
+/** Adding over a name would silently drop what it had (its base URL, store, command): only with --replace. */
+function refuseTaken(book: CredentialBook, name: string, replace: boolean | undefined): void {
+  if (replace) return;
+  const taken = book.list().find((c) => c.name === name);
+  if (!taken) return;
+  const what = [knownProvider(taken.provider).title, taken.command !== undefined ? 'forward mode' : `${taken.store} store`, taken.baseUrl].filter(Boolean).join(', ');
+  throw new AgentError('duplicate-credential', `a credential named "${name}" exists (${what}): add --replace to overwrite it with only what this command gives, or choose another --name`);
 }
 
 function list(args: string[], ctx: CliContext, book: CredentialBook): number {

@@ -3,6 +3,7 @@ export type VaultErrorCode =
   | 'read-only'
   | 'wrong-passphrase'
   | 'no-passphrase'
+  | 'passphrase-mismatch'
   | 'keychain-unavailable'
   | 'corrupt'
   | 'not-found';

@@ -1,5 +1,5 @@
 import { EnvStore } from './env-store.js';
-import { VaultError, isVaultError } from './errors.js';
+import { VaultError, firstLine, isVaultError } from './errors.js';
 import { FileStore } from './file-store.js';
 import { KeychainStore, keychainService } from './keychain-store.js';
 import { MemoryStore } from './memory-store.js';
@@ -31,11 +31,16 @@ export async function openStore(kind: StoreKind, opts: OpenStoreOptions): Promis
 
 /** The system keychain when one answers, else the encrypted file. */
 export async function defaultStoreKind(opts: { home: string; env?: NodeJS.ProcessEnv }): Promise<StoreKind> {
+  return (await defaultStoreChoice(opts)).kind;
+}
+
+/** The default store, and when it is the file, why the keychain was not used (to tell the user). */
+export async function defaultStoreChoice(opts: { home: string; env?: NodeJS.ProcessEnv }): Promise<{ kind: StoreKind; keychainUnavailable?: string }> {
   try {
     await openStore('keychain', opts);
-    return 'keychain';
+    return { kind: 'keychain' };
   } catch (err) {
-    if (isVaultError(err, 'keychain-unavailable')) return 'file';
+    if (isVaultError(err, 'keychain-unavailable')) return { kind: 'file', keychainUnavailable: firstLine(err.cause ?? err) };
     throw err;
   }
 }

@@ -1,9 +1,11 @@
 // The `tether` bin on a laptop: laptop commands (agent/cli) and, for one-machine use, the
 // server commands (remote/cli). The only file that imports both sides.
-import { AGENT_COMMANDS, AGENT_HELP, agentStatus, formatAgentStatus, runAgentCli } from '../../agent/cli/main.js';
+import { AGENT_COMMANDS, AGENT_HELP, agentStatus, asksForHelp, formatAgentStatus, runAgentCli } from '../../agent/cli/main.js';
 import { REMOTE_COMMANDS, REMOTE_HELP, daemonStatus, formatDaemonStatus, runRemoteCli } from '../../remote/cli/main.js';
 import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import pkg from '../../package.json' with { type: 'json' };
+
+const STATUS_USAGE = `  tether status [--json]            both sides under TETHER_HOME: the agent and the daemon`;
 
 const HELP = `tether ${pkg.version}: lend LLM credentials from your laptop to servers, only while it is there.
 
@@ -11,7 +13,8 @@ ${AGENT_HELP}
 
 ${REMOTE_HELP}
 
-  tether status [--json]            both sides under TETHER_HOME: the agent and the daemon
+${STATUS_USAGE}
+  tether help COMMAND               what COMMAND takes (as \`tether COMMAND --help\`)
   tether --version`;
 
 async function bothStatus(args: string[]): Promise<number> {
@@ -37,7 +40,7 @@ async function bothStatus(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (!command || command === '--help' || command === '-h' || (command === 'help' && args.length === 0)) {
     process.stdout.write(HELP + '\n');
     return 0;
   }
@@ -45,7 +48,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`tether ${pkg.version} (protocol v${PROTOCOL_VERSION})\n`);
     return 0;
   }
-  if (command === 'status') return bothStatus(args);
+  if (command === 'help' && args[0] !== undefined) return main([args[0], '--help']);
+  if (command === 'status') {
+    if (asksForHelp(args)) {
+      process.stdout.write(`usage:\n${STATUS_USAGE}\n`);
+      return 0;
+    }
+    return bothStatus(args);
+  }
   if ((AGENT_COMMANDS as readonly string[]).includes(command)) return runAgentCli(argv);
   if ((REMOTE_COMMANDS as readonly string[]).includes(command)) return runRemoteCli(argv);
   process.stderr.write(`tether: unknown command "${command}" (see tether --help)\n`);

@@ -8,25 +8,46 @@ export { ExitCode } from './exit-codes.js';
 
 export const REMOTE_COMMANDS = ['serve', 'token', 'env', 'exec', 'status', 'pair-code', 'attach', 'setup'] as const;
 
-export const REMOTE_HELP = `Server commands (tools on this machine borrow credentials from a connected laptop):
-  tether token PROVIDER [--as NAME]              print a lease token (for apiKeyHelper and credential helpers)
-  tether env [--provider p,q] [--as NAME] [--shell sh|bash|zsh|fish]
-                                                 print export lines: *_BASE_URL at the proxy, *_API_KEY = a lease
-  tether exec [--provider p,q] [--as NAME] -- CMD [ARGS…]
-                                                 run CMD with leases in its environment, released when it exits
-  tether status [--json]                         connected laptops and live leases (never tokens)
-  tether setup TOOL [--name CREDENTIAL] [--write]
+/** What `tether COMMAND --help` prints: that command's lines of the help. */
+export const REMOTE_USAGE: Record<(typeof REMOTE_COMMANDS)[number], string> = {
+  token: `  tether token PROVIDER [--as NAME]              print a lease token (for apiKeyHelper and credential helpers)`,
+  env: `  tether env [--provider p,q] [--as NAME] [--shell sh|bash|zsh|fish]
+                                                 print export lines: *_BASE_URL at the proxy, *_API_KEY = a lease`,
+  exec: `  tether exec [--provider p,q] [--as NAME] -- CMD [ARGS…]
+                                                 run CMD with leases in its environment, released when it exits`,
+  status: `  tether status [--json]                         connected laptops and live leases (never tokens)`,
+  setup: `  tether setup TOOL [--name CREDENTIAL] [--write]
                                                  what claude-code, opencode, codex, gemini-cli or aider needs;
-                                                 --write applies it to the tool's config after showing the diff
-  tether pair-code [--json]                      a one-time code to pair a laptop without SSH
-  tether serve [--socket PATH] [--proxy-port N] [--heartbeat-ms N] [--max-lease-ttl-ms N]
-               [--request-timeout-ms N] [--server-id ID] [--idle-exit-ms N] [--listen HOST:PORT]
-                                                 run the daemon (the laptop's agent normally starts it)
-  tether attach --agent-key KEY --agent-name NAME
-                                                 (run by a laptop over SSH) authorize its key, start or reuse the daemon
-  --as NAME defaults to $TETHER_AS; files live under $TETHER_HOME (default ~/.tether).
-Exit codes: 0 ok, 1 usage, 2 no laptop or no daemon, 3 denied, 4 approval timed out, 5 unknown provider.
+                                                 --write applies it to the tool's config after showing the diff`,
+  'pair-code': `  tether pair-code [--json]                      a one-time code to pair a laptop without SSH`,
+  serve: `  tether serve [--socket PATH] [--proxy-port N] [--heartbeat-ms N] [--max-lease-ttl-ms N]
+               [--request-timeout-ms N] [--upstream-timeout-ms N] [--server-id ID] [--idle-exit-ms N]
+               [--listen HOST:PORT]
+                                                 run the daemon (the laptop's agent normally starts it)`,
+  attach: `  tether attach --agent-key KEY --agent-name NAME [--idle-exit-ms N] [--heartbeat-ms N]
+                                                 (run by a laptop over SSH) authorize its key, start or reuse the daemon`,
+};
+
+const REMOTE_NOTES = `  --as NAME defaults to $TETHER_AS; files live under $TETHER_HOME (default ~/.tether).
+Exit codes: 0 ok, 1 usage, 2 no laptop or no daemon, 3 denied, 4 approval timed out, 5 unknown provider.`;
+
+export const REMOTE_HELP = `Server commands (tools on this machine borrow credentials from a connected laptop):
+${(['token', 'env', 'exec', 'status', 'setup', 'pair-code', 'serve', 'attach'] as const).map((c) => REMOTE_USAGE[c]).join('\n')}
+${REMOTE_NOTES}
 `;
+
+/** `--help` or `-h` among a server command's own options (for exec: before `--`, after it is CMD's). */
+export function asksForHelp(args: string[]): boolean {
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return own.includes('--help') || own.includes('-h');
+}
+
+/** node:util parseArgs' errors, cut to their first sentence (the rest explains `--` for positionals). */
+function parseArgsMessage(command: string, err: TypeError & { code?: string }): string {
+  const unknown = /Unknown option '([^']+)'/.exec(err.message);
+  if (unknown) return `${command}: unknown option ${unknown[1]} (see \`tether ${command} --help\`)`;
+  return `${command}: ${err.message.split(/\.(?: |$)/)[0]} (see \`tether ${command} --help\`)`;
+}
 
 /**
  * Runs one server command line; prints its own output and returns the exit code.
@@ -35,10 +56,16 @@ Exit codes: 0 ok, 1 usage, 2 no laptop or no daemon, 3 denied, 4 approval timed 
  */
 export async function runRemoteCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command !== undefined && Object.hasOwn(REMOTE_USAGE, command) && asksForHelp(args)) {
+    process.stdout.write(`usage:\n${REMOTE_USAGE[command as keyof typeof REMOTE_USAGE]}\n${REMOTE_NOTES}\n`);
+    return ExitCode.ok;
+  }
   try {
     switch (command) {
-      case undefined:
       case 'help':
+        if (args[0] !== undefined) return await runRemoteCli([args[0], '--help']);
+      // falls through
+      case undefined:
       case '--help':
       case '-h':
         process.stdout.write(REMOTE_HELP);
@@ -68,7 +95,7 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tether: ${err.message}: see \`tether --help\`\n`);
+      process.stderr.write(`tether ${parseArgsMessage(command ?? '', err)}\n`);
       return ExitCode.usage;
     }
     throw err;

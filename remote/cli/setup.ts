@@ -20,6 +20,8 @@ interface Plan {
 
 interface Context {
   proxyUrl: string;
+  /** The shell command that runs this `tether` (see selfCommand). */
+  self: string;
   /** The credential name the user chose with --name, if any. */
   name: string | undefined;
   env: NodeJS.ProcessEnv;
@@ -32,17 +34,19 @@ const PORT_NOTE = 'The proxy port is the same on every daemon start (derived fro
 const RECIPES: Record<string, { title: string; plan(ctx: Context): Plan }> = {
   'claude-code': {
     title: 'Claude Code',
-    plan({ proxyUrl, name = 'anthropic', env }) {
+    plan({ proxyUrl, self, name = 'anthropic', env }) {
+      const helper = `${self} token ${name}`;
       return {
         notes: [
-          `Claude Code runs \`tether token ${name}\` (apiKeyHelper) at start, again on a 401 and every 5 minutes, and sends what it prints as x-api-key and Authorization: Bearer.`,
+          `Claude Code runs \`${helper}\` (apiKeyHelper) at start, again on a 401 and every 5 minutes, and sends what it prints as x-api-key and Authorization: Bearer.`,
+          'The helper names this node and this tether by their full paths: Claude Code runs it in a shell that has not read your profile, so ~/.tether/bin need not be on its PATH. Run this again if either moves.',
           'Do not also set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN: Claude Code prefers them to the helper (`tether env` leaves them unset once this is set up).',
           PORT_NOTE,
         ],
         file: {
           path: path.join(env.CLAUDE_CONFIG_DIR || path.join(home(env), '.claude'), 'settings.json'),
           update(current) {
-            const settings: Json = { ...current, apiKeyHelper: `tether token ${name}` };
+            const settings: Json = { ...current, apiKeyHelper: helper };
             const vars = obj(current.env);
             // A key here would win over the helper, and is a secret on the server's disk.
             const removed = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'].filter((k) => k in vars);
@@ -134,7 +138,7 @@ export async function setupCommand(args: string[]): Promise<number> {
   const recipe = tool === undefined ? undefined : RECIPES[tool];
   if (positionals.length !== 1 || !recipe) throw new CliError(ExitCode.usage, `usage: tether setup TOOL [--name CREDENTIAL] [--write], TOOL one of ${SETUP_TOOLS.join(', ')}`);
   const { proxyUrl } = ControlClient.locate().state;
-  const plan = recipe.plan({ proxyUrl, name: values.name, env: process.env });
+  const plan = recipe.plan({ proxyUrl, self: selfCommand(), name: values.name, env: process.env });
   const out: string[] = [`${recipe.title}:`, ...plan.notes.map((n) => `  ${n}`)];
   const change = plannedChange(plan);
   if (change) {
@@ -154,6 +158,26 @@ export async function setupCommand(args: string[]): Promise<number> {
   }
   process.stdout.write(out.join('\n') + '\n');
   return ExitCode.ok;
+}
+
+/** One word for `sh`: single-quoted, a `'` inside closed, escaped and reopened. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * This very node and this very bundle (`process.argv[1]`, links resolved), quoted for a shell:
+ * what a tool's helper runs must not depend on the PATH of a shell that read no profile.
+ */
+export function selfCommand(script = process.argv[1], node = process.execPath): string {
+  if (!script) throw new CliError(ExitCode.usage, 'cannot tell where this tether bundle lives');
+  let resolved: string;
+  try {
+    resolved = fs.realpathSync(script);
+  } catch {
+    resolved = path.resolve(script);
+  }
+  return `${shellQuote(node)} ${shellQuote(resolved)}`;
 }
 
 /** The file a plan changes: its text now and after the change, and the keys it removes. */

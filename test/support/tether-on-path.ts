@@ -37,6 +37,8 @@ export class TetherOnPath {
     writeFileSync(
       shim,
       `#!${process.execPath}
+// Anything but \`token\` runs the bundle in this process, so \`setup\` names this file as the helper.
+if (process.argv[2] !== 'token') return require(${JSON.stringify(SERVER_BIN)});
 const { spawnSync } = require('node:child_process');
 const r = spawnSync(process.execPath, [${JSON.stringify(SERVER_BIN)}, ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'] });
 process.stdout.write(r.stdout);

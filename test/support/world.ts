@@ -118,7 +118,7 @@ export class World {
 
   /** Adds (or replaces) a credential; a running agent re-reads and re-offers. */
   async addCredential(provider: 'openai' | 'anthropic' | 'gemini', name: string = provider): Promise<void> {
-    const r = await this.laptop(['creds', 'add', provider, '--name', name, '--base-url', this.mock.url, '--store', 'file'], {
+    const r = await this.laptop(['creds', 'add', provider, '--name', name, '--base-url', this.mock.url, '--store', 'file', '--replace'], {
       input: `${this.keys[provider]}\n`,
     });
     if (r.code !== 0) throw new Error(`creds add failed: ${r.stderr}`);
