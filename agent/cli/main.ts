@@ -4,14 +4,16 @@ import { UsageError } from './args.js';
 import { cliContext, reportFailure, type CliContext } from './context.js';
 import { approvalsCommand, approveCommand, CONTROL_HELP, fetchAgentStatus, formatAgentStatus as formatStatus, revokeCommand, statusCommand } from './control-commands.js';
 import { credsCommand, CREDS_HELP } from './creds-command.js';
+import { runtimeCommand, RUNTIME_HELP } from './runtime-command.js';
 import { serversCommand, SERVERS_HELP } from './servers-command.js';
 
-export const AGENT_COMMANDS = ['agent', 'creds', 'status', 'revoke', 'approvals', 'approve', 'servers'] as const;
+export const AGENT_COMMANDS = ['agent', 'creds', 'status', 'revoke', 'approvals', 'approve', 'servers', 'runtime'] as const;
 
 export const AGENT_HELP = `Laptop (lend credentials):
 ${AGENT_COMMAND_HELP}
 ${CREDS_HELP}
 ${SERVERS_HELP}
+${RUNTIME_HELP}
 ${CONTROL_HELP}`;
 
 type Command = (args: string[], ctx: CliContext) => Promise<number> | number;
@@ -23,6 +25,7 @@ const COMMANDS: Record<(typeof AGENT_COMMANDS)[number], Command> = {
   approvals: approvalsCommand,
   approve: approveCommand,
   servers: serversCommand,
+  runtime: runtimeCommand,
 };
 
 /** Runs one laptop-side command line (without the leading `tether`); resolves with the exit code. */
