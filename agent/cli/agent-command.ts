@@ -115,8 +115,11 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     return stopping;
   };
 
+  // A link that never came up is reported once, by the connect below, not also as a disconnect.
+  const wasUp = new Set<string>();
   agent.on('link', (e) => {
-    if (e.state === 'CLOSED' && e.reason) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
+    if (e.state === 'READY') wasUp.add(e.server);
+    if (e.state === 'CLOSED' && e.reason && wasUp.has(e.server)) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
   });
   agent.on('activity', (a) => {
     if (a.kind === 'lease') ctx.err(`${a.server}: ${a.credential} ${a.decision}${a.pid !== undefined ? ` for pid ${a.pid}` : ''}`);

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentError } from '../errors.js';
 import type { NodeRuntime, RuntimeSource } from '../transports/boot-session.js';
-import { PINNED_NODE_VERSION, pinnedRuntime, RUNTIME_ARCHES, type RuntimeArch } from './pinned-node.js';
+import { pinnedRuntime, RUNTIME_ARCHES, type PinnedRuntime, type RuntimeArch } from './pinned-node.js';
 import { readRuntime, type RuntimeRecord } from './runtime-files.js';
 
 export interface RuntimePlaces {
@@ -12,6 +12,8 @@ export interface RuntimePlaces {
   homeDir?: string;
   /** Folders a host ships runtimes in besides dist/runtimes (the tray app: its resources folder). */
   shipped?: string[];
+  /** What to accept (default: build/node-runtime.json's pins); tests pin stand-ins. */
+  pin?: (arch: RuntimeArch) => PinnedRuntime;
 }
 
 export interface RuntimeFolder {
@@ -64,7 +66,7 @@ export function fetchHint(arch: RuntimeArch): string {
 /** The runtimes this laptop can bring to servers: the transports' RuntimeSource. Reads nothing until asked. */
 export function laptopRuntimes(places: RuntimePlaces = {}): RuntimeSource {
   return {
-    version: PINNED_NODE_VERSION,
+    version: (places.pin ?? pinnedRuntime)('x64').version,
     fetchHint,
     forArch: async (arch) => {
       const found = await findRuntime(arch, places);
@@ -76,7 +78,7 @@ export function laptopRuntimes(places: RuntimePlaces = {}): RuntimeSource {
 }
 
 async function findRuntime(arch: RuntimeArch, places: RuntimePlaces): Promise<{ state: 'ok'; runtime: NodeRuntime; record: RuntimeRecord; where: 'shipped' | 'cache' } | { state: 'missing' } | { state: 'bad'; problem: string }> {
-  const pin = pinnedRuntime(arch);
+  const pin = (places.pin ?? pinnedRuntime)(arch);
   let bad: string | undefined;
   for (const { dir, where } of runtimeFolders(places)) {
     const found = await readRuntime(dir, pin);
@@ -91,7 +93,7 @@ export async function listRuntimes(places: RuntimePlaces = {}): Promise<RuntimeL
   const out: RuntimeListing[] = [];
   for (const arch of RUNTIME_ARCHES) {
     const found = await findRuntime(arch, places);
-    const base = { arch, version: PINNED_NODE_VERSION };
+    const base = { arch, version: (places.pin ?? pinnedRuntime)(arch).version };
     if (found.state === 'ok') out.push({ ...base, state: 'ok', file: found.runtime.file, where: found.where, bytes: found.runtime.bytes });
     else if (found.state === 'bad') out.push({ ...base, state: 'bad', problem: found.problem });
     else out.push({ ...base, state: 'missing' });
