@@ -174,6 +174,18 @@ describe.skipIf(!sshdAvailable)('servers without Node (real sshd, no node on PAT
     await uploadOnceAndUse('bare-builtin', 'builtin');
   }, 180_000);
 
+  it('`tether runtime list` says what this laptop has and what to run for the rest', async () => {
+    const r = await w.world.laptop(['runtime', 'list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const listed = JSON.parse(r.stdout) as { version: string; cache: string; runtimes: { arch: string; state: string; file?: string; where?: string }[] };
+    expect(listed.version).toBe(PINNED_NODE_VERSION);
+    expect(listed.cache).toBe(join(w.world.laptopHome, 'runtimes'));
+    expect(listed.runtimes.find((x) => x.arch === 'arm64')).toMatchObject({ state: 'missing' });
+    if (haveRuntime) expect(listed.runtimes.find((x) => x.arch === 'x64')).toMatchObject({ state: 'ok', file: SHIPPED, where: 'shipped' });
+    const text = await w.world.laptop(['runtime', 'list']);
+    expect(text.stdout).toContain('linux-arm64  missing: run `tether runtime fetch --arch arm64`');
+  });
+
   const refusals: [alias: string, transport: 'openssh' | 'builtin', line: RegExp][] = [
     ['musl', 'openssh', /^tether: musl has no `node` on its PATH and a musl libc \(Alpine\?\), where the Node runtime tether brings cannot run: install Node 18\+ there/],
     ['musl', 'builtin', /^tether: musl has no `node` on its PATH and a musl libc/],
@@ -184,6 +196,8 @@ describe.skipIf(!sshdAvailable)('servers without Node (real sshd, no node on PAT
       /^tether: arm has no `node` on its PATH and this laptop has no Node runtime for linux-arm64 to bring: run `tether runtime fetch --arch arm64` on this laptop, then connect again/,
     ],
   ];
+  // Where the build has no x64 runtime, a Node-less x64 server gets the same line for x64.
+  if (!haveRuntime) refusals.push(['bare', 'openssh', /^tether: bare has no `node` on its PATH and this laptop has no Node runtime for linux-x64 to bring: run `tether runtime fetch --arch x64`/]);
   for (const [alias, transport, line] of refusals) {
     it(`${alias} over ${transport}: one line, nothing uploaded`, async () => {
       const r = await w.world.laptop(['agent', '--connect', alias, '--approve', 'allow', '--ssh', transport], { env: w.env });
