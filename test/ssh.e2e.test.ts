@@ -54,7 +54,7 @@ describe.skipIf(!sshdAvailable)('SSH transport (real sshd)', () => {
     const agent = w.startAgent(['--connect', 'box']);
     await agent.waitForOutput(/connected to box/, 20_000);
     expect(agent.text).toMatch(/installed tether on box/);
-    const bundle = join(w.world.serverHome, 'bin/tether');
+    const bundle = join(w.world.serverHome, 'bin/tether.cjs');
     const first = statSync(bundle);
     expect(first.mode & 0o777).toBe(0o700);
     const daemon = w.daemonState()!;

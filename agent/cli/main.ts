@@ -4,14 +4,16 @@ import { UsageError } from './args.js';
 import { cliContext, reportFailure, type CliContext } from './context.js';
 import { APPROVALS_HELP, APPROVE_HELP, approvalsCommand, approveCommand, CONTROL_HELP, fetchAgentStatus, REVOKE_HELP, STATUS_HELP, formatAgentStatus as formatStatus, revokeCommand, statusCommand } from './control-commands.js';
 import { credsCommand, CREDS_HELP } from './creds-command.js';
+import { runtimeCommand, RUNTIME_HELP } from './runtime-command.js';
 import { serversCommand, SERVERS_HELP } from './servers-command.js';
 
-export const AGENT_COMMANDS = ['agent', 'creds', 'status', 'revoke', 'approvals', 'approve', 'servers'] as const;
+export const AGENT_COMMANDS = ['agent', 'creds', 'status', 'revoke', 'approvals', 'approve', 'servers', 'runtime'] as const;
 
 export const AGENT_HELP = `Laptop (lend credentials):
 ${AGENT_COMMAND_HELP}
 ${CREDS_HELP}
 ${SERVERS_HELP}
+${RUNTIME_HELP}
 ${CONTROL_HELP}
   Environment: TETHER_HOME (the laptop's folder; default: the platform's config folder, ~/.config/tether on Linux), TETHER_VAULT_PASSPHRASE
   (the file vault's passphrase; without it, asked at the terminal), TETHER_LOGIND=off (Linux: do not
@@ -26,6 +28,7 @@ export const AGENT_USAGE: Record<(typeof AGENT_COMMANDS)[number], string> = {
   approvals: APPROVALS_HELP,
   approve: APPROVE_HELP,
   servers: SERVERS_HELP,
+  runtime: RUNTIME_HELP,
 };
 
 /** `--help` or `-h` anywhere on a laptop command's line (none of them passes arguments on). */
@@ -42,6 +45,7 @@ const COMMANDS: Record<(typeof AGENT_COMMANDS)[number], Command> = {
   approvals: approvalsCommand,
   approve: approveCommand,
   servers: serversCommand,
+  runtime: runtimeCommand,
 };
 
 /** Runs one laptop-side command line (without the leading `tether`); resolves with the exit code. */

@@ -1,24 +1,29 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { AgentError } from '../errors.js';
 import { BOOT_TAG } from './boot-script.js';
-import { parseAttach, type AttachAnswer, type RemoteBundle } from './ssh-bootstrap.js';
+import { parseAttach, type AttachAnswer } from './attach-answer.js';
+import type { RemoteBundle } from './ssh-bootstrap.js';
 
-/** A Node binary for one server architecture, gzipped, that this laptop has (see agent/runtime/). */
+/** A Node binary for one server architecture, gzipped, that this laptop has (agent/runtime/). */
 export interface NodeRuntime {
   version: string;
   arch: 'x64' | 'arm64';
   /** The gzipped `node` binary. */
   file: string;
+  /** sha256 of the binary itself (unpacked): the server checks it before putting the file in place. */
+  sha256: string;
+  /** Size of `file`: what goes over the wire. */
+  bytes: number;
 }
 
 export interface RuntimeSource {
-  /** The pinned version (`v22.…`): where the server keeps it, `$H/runtime/node-VERSION/bin/node`. */
+  /** The pinned version (`v24.…`): where the server keeps it, `$H/runtime/node-VERSION/bin/node`. */
   version: string;
-  /** The runtime for `arch`, or undefined when this laptop does not have it. */
-  forArch(arch: NodeRuntime['arch']): NodeRuntime | undefined;
+  /** The runtime for `arch`, checked; undefined when this laptop does not have it (an AgentError when it has a bad one). */
+  forArch(arch: NodeRuntime['arch']): Promise<NodeRuntime | undefined>;
   /** What to run on the laptop to get it (said when it is missing). */
-  fetchHint: string;
+  fetchHint(arch: NodeRuntime['arch']): string;
 }
 
 /** What the server said about itself before any step. */
@@ -36,6 +41,10 @@ export interface BootOptions {
   bundle: RemoteBundle;
   minNodeMajor: number;
   runtime?: RuntimeSource | undefined;
+  /** `attach`: the session becomes the link (OpenSSH); `answer`: it ends after the answer (the built-in client forwards the socket). */
+  attach?: 'attach' | 'answer';
+  /** Told before a runtime goes up (it can take a while on a slow link). */
+  onRuntime?: (runtime: NodeRuntime) => void;
 }
 
 export interface BootOutcome {
@@ -64,8 +73,9 @@ export async function runBoot(input: Readable, output: Writable, opts: BootOptio
     const probe = parseProbe(await lines.tagged('probe'));
     let uploadedRuntime: string | undefined;
     if (!nodeMajor(probe.node) || nodeMajor(probe.node)! < opts.minNodeMajor) {
-      const runtime = pickRuntime(probe, opts);
-      await sendFile(output, 'runtime', runtime.file);
+      const runtime = await pickRuntime(probe, opts);
+      opts.onRuntime?.(runtime);
+      await sendFile(output, 'runtime', runtime.file, runtime.sha256);
       const ok = await lines.tagged('ok');
       uploadedRuntime = /node=(\S+)/.exec(ok)?.[1] ?? runtime.version;
       probe.node = uploadedRuntime;
@@ -77,8 +87,11 @@ export async function runBoot(input: Readable, output: Writable, opts: BootOptio
       await lines.tagged('ok');
       uploadedBundle = true;
     }
-    output.write('attach\n');
-    const answer = parseAttach(await lines.plain(), opts.alias);
+    output.write(`${opts.attach ?? 'attach'}\n`);
+    const line = await lines.plain();
+    // The launcher could not be written: the script says so instead of answering.
+    if (line.startsWith(`${BOOT_TAG} fail`)) throw new BootFailed(line.slice(BOOT_TAG.length + 6) || 'the server could not start tether');
+    const answer = parseAttach(line, opts.alias);
     return { probe, answer, uploadedBundle, uploadedRuntime, rest: lines.detach() };
   } catch (err) {
     lines.detach();
@@ -95,7 +108,7 @@ function nodeMajor(version: string): number | undefined {
 }
 
 /** The runtime to upload, or why there is none: one line a person can act on. */
-function pickRuntime(probe: ServerProbe, opts: BootOptions): NodeRuntime {
+async function pickRuntime(probe: ServerProbe, opts: BootOptions): Promise<NodeRuntime> {
   const has = probe.node ? `Node ${probe.node}` : 'no `node` on its PATH';
   const need = `tether needs Node ${opts.minNodeMajor} or later there`;
   const arch = ({ x86_64: 'x64', amd64: 'x64', aarch64: 'arm64', arm64: 'arm64' } as const)[probe.arch as 'x86_64'];
@@ -107,22 +120,24 @@ function pickRuntime(probe: ServerProbe, opts: BootOptions): NodeRuntime {
   if (major < MIN_GLIBC[0] || (major === MIN_GLIBC[0] && minor < MIN_GLIBC[1])) {
     throw new AgentError('server-setup', `${opts.alias} has ${has} and glibc ${probe.libc}; the Node runtime tether brings needs glibc ${MIN_GLIBC.join('.')} or later: install Node ${opts.minNodeMajor}+ there another way`);
   }
-  const runtime = opts.runtime?.forArch(arch);
+  const runtime = await opts.runtime?.forArch(arch);
   if (!runtime) {
-    const hint = opts.runtime?.fetchHint ?? 'install Node there';
+    const hint = opts.runtime?.fetchHint(arch) ?? 'install Node there';
     throw new AgentError('server-setup', `${opts.alias} has ${has} and this laptop has no Node runtime for linux-${arch} to bring: ${hint}, then connect again (or install Node ${opts.minNodeMajor}+ there)`);
   }
   return runtime;
 }
 
-function sendFile(output: Writable, step: string, file: string): Promise<void> {
-  const size = statSync(file).size;
-  output.write(`${step} ${size}\n`);
+/** `STEP SIZE [EXTRA]`, then the file's bytes; the size is taken as it is sent, so the framing holds whatever the file is. */
+function sendFile(output: Writable, step: string, file: string, extra?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const src = createReadStream(file);
-    src.once('error', (err) => reject(new AgentError('server-setup', `cannot read ${file}: ${err.message}`)));
+    src.once('error', (err) => reject(new AgentError('runtime-unavailable', `cannot read ${file}: ${err.message}`)));
+    src.once('open', (fd) => {
+      output.write(`${step} ${fstatSync(fd).size}${extra ? ` ${extra}` : ''}\n`);
+      src.pipe(output, { end: false });
+    });
     src.once('end', () => resolve());
-    src.pipe(output, { end: false });
   });
 }
 

@@ -4,6 +4,7 @@ import { ServerBook } from '../servers/server-book.js';
 import { parseHop, type SshHost } from '../servers/ssh-config.js';
 import { OpenSshTransport } from './openssh.js';
 import type { RuntimeSource } from './boot-session.js';
+import { laptopRuntimes } from '../runtime/runtime-store.js';
 import { findSshBinary, openSshOptions, type SshMode } from './ssh-binary.js';
 import type { SshPrompter } from './ssh-prompt.js';
 import { SshTransport } from './ssh.js';
@@ -26,7 +27,7 @@ export interface TransportContext {
   prompt?: SshPrompter;
   /** `openssh` (the user's ssh; default where it exists) or `builtin` (ssh2); default from $TETHER_SSH. */
   ssh?: SshMode;
-  /** Node runtimes this laptop can bring to servers without Node. */
+  /** Node runtimes this laptop can bring to servers without Node; default: what the install ships, then the per-user cache. */
   runtime?: RuntimeSource;
   idleExitMs?: number;
   /** The laptop's heartbeat setting, read at each connect (daemons started over SSH use it). */
@@ -56,6 +57,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
   }
   if (!/^(ssh:\/\/)?[\w.@:[\]-]+$/.test(target)) throw new AgentError('bad-url', `cannot connect to "${url}": use a Host from ~/.ssh/config, ssh://user@host[:port], wss://host:port or unix:/path`);
   const mode = sshMode(ctx.ssh ?? env.TETHER_SSH);
+  const runtime = ctx.runtime ?? laptopRuntimes({ env });
   const binary = findSshBinary(env);
   if (mode === 'openssh' || (mode === undefined && binary)) {
     if (!binary) throw new AgentError('bad-url', 'no OpenSSH client (`ssh`) on PATH: install it, or use --ssh builtin');
@@ -69,7 +71,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
       inSshConfig: target !== url || book.list().some((s) => s.name === url),
       agentKey: ctx.agentKey,
       prompt: ctx.prompt,
-      runtime: ctx.runtime,
+      runtime,
       ...(ctx.idleExitMs !== undefined ? { idleExitMs: ctx.idleExitMs } : {}),
       ...(ctx.heartbeatMs ? { heartbeatMs: ctx.heartbeatMs } : {}),
       ...(ctx.notice ? { notice: ctx.notice } : {}),
@@ -87,6 +89,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
       ...(ctx.passphrase ? { passphrase: ctx.passphrase } : {}),
     },
     agentKey: ctx.agentKey,
+    runtime,
     ...(ctx.idleExitMs !== undefined ? { idleExitMs: ctx.idleExitMs } : {}),
     ...(ctx.heartbeatMs ? { heartbeatMs: ctx.heartbeatMs } : {}),
     ...(ctx.notice ? { notice: ctx.notice } : {}),

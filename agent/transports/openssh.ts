@@ -11,7 +11,7 @@ import { HostKeyUnknownError } from '../servers/host-key-trust.js';
 import { openSshFailure } from './openssh-errors.js';
 import { presentedHostKey } from './openssh-host-key.js';
 import { remoteHomeFrom } from './ssh-binary.js';
-import { attachArgs, keptNote, loadRemoteBundle, MIN_SERVER_NODE, short, type RemoteBundle } from './ssh-bootstrap.js';
+import { attachArgs, installedNotice, keptNote, loadRemoteBundle, MIN_SERVER_NODE, runtimeNotice, short, type RemoteBundle } from './ssh-bootstrap.js';
 import type { SshPrompter } from './ssh-prompt.js';
 import type { Transport } from './transport.js';
 import { websocketOver } from './ws-over-stream.js';
@@ -86,11 +86,17 @@ export class OpenSshTransport implements Transport {
     const exited = watchChild(child);
     try {
       const boot = await Promise.race([
-        runBoot(child.stdout!, child.stdin!, { alias: this.serverName, bundle, minNodeMajor: MIN_SERVER_NODE, runtime: this.opts.runtime }),
+        runBoot(child.stdout!, child.stdin!, {
+          alias: this.serverName,
+          bundle,
+          minNodeMajor: MIN_SERVER_NODE,
+          runtime: this.opts.runtime,
+          onRuntime: (r) => this.opts.notice?.(runtimeNotice(this.serverName, r, remoteHome)),
+        }),
         exited.then(() => Promise.reject(new BootEnded('ssh exited'))),
       ]);
       askpass.close();
-      this.report(boot.uploadedRuntime, boot.uploadedBundle, boot.answer, bundle, heartbeatMs);
+      this.report(boot.uploadedBundle, boot.answer, bundle, heartbeatMs);
       if (boot.rest.length) child.stdout!.unshift(boot.rest);
       const ws = await websocketOver(Duplex.from({ readable: child.stdout!, writable: child.stdin! }), this.serverName);
       ws.once('close', () => hangUp(child));
@@ -115,12 +121,9 @@ export class OpenSshTransport implements Transport {
     return remoteHomeFrom(this.opts.sshOptions);
   }
 
-  private report(runtime: string | undefined, uploaded: boolean, answer: Awaited<ReturnType<typeof runBoot>>['answer'], bundle: RemoteBundle, heartbeatMs: number | undefined): void {
+  private report(uploaded: boolean, answer: Awaited<ReturnType<typeof runBoot>>['answer'], bundle: RemoteBundle, heartbeatMs: number | undefined): void {
     const { notice } = this.opts;
-    const home = this.remoteHome();
-    const where = home ? `${home}/bin` : '~/.tether/bin';
-    if (runtime) notice?.(`${this.serverName} has no Node ${MIN_SERVER_NODE}+: brought Node ${runtime} (kept in ${where.replace(/bin$/, 'runtime')})`);
-    if (uploaded) notice?.(`installed tether on ${this.serverName} in ${where}; to use \`tether\` there, run once: echo 'export PATH="${where.replace(/^~/, '$HOME')}:$PATH"' >> ~/.profile`);
+    if (uploaded) notice?.(installedNotice(this.serverName, this.remoteHome()));
     this.note = keptNote(answer, { alias: this.serverName, bundle, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) });
     if (this.note) notice?.(this.note);
     if (answer.replaced) notice?.(`replaced the daemon on ${this.serverName} (pid ${answer.replaced.pid}, bundle ${short(answer.replaced.bundle)}) with one of this bundle (${short(bundle.sha256)})`);

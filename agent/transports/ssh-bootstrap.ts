@@ -3,10 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client as SshClient } from 'ssh2';
-import { PublicKey, ServerId } from '../../protocol/index.js';
 import { AgentError } from '../errors.js';
-import { sshExec } from './ssh-session.js';
-import { shellQuote } from './shell-quote.js';
+import { bootScript } from './boot-script.js';
+import { BootEnded, runBoot, type BootOutcome, type NodeRuntime, type RuntimeSource } from './boot-session.js';
+import { sshExecChannel } from './ssh-session.js';
+import type { AttachAnswer } from './attach-answer.js';
+
+export { parseAttach, type AttachAnswer } from './attach-answer.js';
 
 export const MIN_SERVER_NODE = 18;
 
@@ -27,21 +30,6 @@ export function loadRemoteBundle(env: NodeJS.ProcessEnv = process.env): RemoteBu
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-export interface AttachAnswer {
-  serverId: string;
-  serverKey: string;
-  fingerprint: string;
-  socket: string;
-  pid: number;
-  started: boolean;
-  /** What the daemon runs (absent from bundles before this field). */
-  daemon?: { version: string; bundle: string | null; heartbeatMs: number };
-  /** An older daemon (another bundle or heartbeat) was stopped to start this one. */
-  replaced?: { pid: number; version: string; bundle: string | null };
-  /** The daemon differs from what this laptop wants but was kept: others use it. */
-  kept?: { laptops: string[]; execs: number };
-}
-
 export interface BootstrapOptions {
   alias: string;
   /** TETHER_HOME on the server (from ssh_config `SetEnv TETHER_HOME=…`); default ~/.tether. */
@@ -53,72 +41,82 @@ export interface BootstrapOptions {
   /** The laptop's heartbeat setting: a daemon started for us uses it. */
   heartbeatMs?: number;
   notice?: (line: string) => void;
+  /** Node runtimes this laptop can bring to a server without Node. */
+  runtime?: RuntimeSource | undefined;
 }
 
 export interface BootstrapResult extends AttachAnswer {
   uploaded: boolean;
+  /** The Node runtime brought to the server on this connect (its version), if one was. */
+  uploadedRuntime: string | undefined;
   nodeVersion: string;
   /** One line for `tether status` when the server's daemon is not the one this laptop wanted. */
   note?: string;
 }
 
-
-/** Every command runs under POSIX sh whatever the login shell is, with the server's tether home in $H. */
-function script(body: string, remoteHome: string | undefined): string {
-  const home = remoteHome ? `TETHER_HOME=${shellQuote(remoteHome)}; export TETHER_HOME; ` : '';
-  return `sh -c ${shellQuote(`${home}H="\${TETHER_HOME:-$HOME/.tether}"; ${body}`)}`;
-}
-
-const PROBE = [
-  'command -v node >/dev/null 2>&1 || { echo no-node; exit 0; }',
-  'node --version',
-  `if [ -f "$H/bin/tether" ]; then node -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))' "$H/bin/tether"; fi`,
-].join('; ');
-
-// Temp file + rename: a laptop that drops mid-upload never leaves half a bundle in place.
-const UPLOAD = [
-  'umask 077',
-  'mkdir -p "$H/bin"',
-  'chmod 700 "$H" "$H/bin"',
-  'T="$H/bin/.tether.$$.tmp"',
-  'cat > "$T"',
-  'chmod 700 "$T"',
-  'mv -f "$T" "$H/bin/tether"',
-].join(' && ');
+const STDERR_LIMIT = 64 * 1024;
 
 /**
- * Makes a server ready for this laptop over an SSH login: Node ≥ 18 there, the bundle
- * uploaded when its hash differs, our key authorized, the daemon running. Returns what the
- * daemon is (its key, to pin: the SSH host key check already vouched for this channel).
+ * Makes a server ready for this laptop over an SSH login, with the OpenSSH transport's own
+ * boot conversation (boot-script.ts) on one exec channel: Node there (or the runtime brought),
+ * the bundle uploaded when its hash differs, our key authorized, the daemon running. The
+ * session ends with the attach answer (`answer` step): this transport forwards the daemon's
+ * socket itself. Returns what the daemon is (its key, to pin: the host key vouched for this channel).
  */
 export async function bootstrapServer(client: SshClient, opts: BootstrapOptions): Promise<BootstrapResult> {
-  const probe = await sshExec(client, script(PROBE, opts.remoteHome));
-  const [version = '', hash = ''] = probe.stdout.trim().split('\n').map((s) => s.trim());
-  if (version === 'no-node' || !/^v\d+/.test(version)) {
-    throw new AgentError('server-setup', `${opts.alias} has no \`node\` on its PATH: install Node ${MIN_SERVER_NODE} or later there`);
+  const script = bootScript({
+    ...(opts.remoteHome ? { remoteHome: opts.remoteHome } : {}),
+    runtimeVersion: opts.runtime?.version ?? 'none',
+    minNodeMajor: MIN_SERVER_NODE,
+    attachArgs: attachArgs(opts),
+  });
+  const channel = await sshExecChannel(client, script);
+  let stderr = '';
+  channel.stderr.setEncoding('utf8');
+  channel.stderr.on('data', (d: string) => {
+    if (stderr.length < STDERR_LIMIT) stderr += d;
+  });
+  const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+  let boot: BootOutcome;
+  try {
+    boot = await runBoot(channel, channel, {
+      alias: opts.alias,
+      bundle: opts.bundle,
+      minNodeMajor: MIN_SERVER_NODE,
+      runtime: opts.runtime,
+      attach: 'answer',
+      onRuntime: (r) => opts.notice?.(runtimeNotice(opts.alias, r, opts.remoteHome)),
+    });
+  } catch (err) {
+    channel.close();
+    if (!(err instanceof BootEnded)) throw err;
+    // Its stderr says why (a login shell that is not POSIX enough, a full disk): wait for the rest of it.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    throw new AgentError('server-setup', `cannot start tether on ${opts.alias}: ${firstLine(stderr) || 'the SSH session ended during setup'}`);
   }
-  const major = Number(/^v(\d+)/.exec(version)?.[1]);
-  if (major < MIN_SERVER_NODE) throw new AgentError('server-setup', `${opts.alias} runs Node ${version}; tether needs Node ${MIN_SERVER_NODE} or later there`);
-
-  let uploaded = false;
-  if (hash !== opts.bundle.sha256) {
-    const up = await sshExec(client, script(UPLOAD, opts.remoteHome), opts.bundle.bytes);
-    if (up.code !== 0) throw new AgentError('server-setup', `cannot install tether on ${opts.alias}: ${firstLine(up.stderr) || `exit ${up.code}`}`);
-    uploaded = true;
-    const where = opts.remoteHome ? `${opts.remoteHome}/bin` : '~/.tether/bin';
-    opts.notice?.(`installed tether on ${opts.alias} in ${where}; to use \`tether\` there, run once: echo 'export PATH="${where.replace(/^~/, '$HOME')}:$PATH"' >> ~/.profile`);
-  }
-
-  const attach = await sshExec(client, script(`exec node "$H/bin/tether" ${attachArgs(opts).map(shellQuote).join(' ')}`, opts.remoteHome));
-  if (attach.code !== 0) throw new AgentError('server-setup', `cannot start tether on ${opts.alias}: ${firstLine(attach.stderr) || `exit ${attach.code}`}`);
-  const answer = parseAttach(attach.stdout, opts.alias);
+  // The answer is the session's last line; drain whatever follows so the channel can close.
+  channel.resume();
+  channel.end();
+  if (boot.uploadedBundle) opts.notice?.(installedNotice(opts.alias, opts.remoteHome));
+  const answer = boot.answer;
   const note = keptNote(answer, opts);
   if (note) opts.notice?.(note);
   if (answer.replaced) opts.notice?.(`replaced the daemon on ${opts.alias} (pid ${answer.replaced.pid}, bundle ${short(answer.replaced.bundle)}) with one of this bundle (${short(opts.bundle.sha256)})`);
-  return { ...answer, uploaded, nodeVersion: version, ...(note ? { note } : {}) };
+  return { ...answer, uploaded: boot.uploadedBundle, uploadedRuntime: boot.uploadedRuntime, nodeVersion: boot.probe.node, ...(note ? { note } : {}) };
 }
 
-/** Why the daemon we attached to is not the one we asked for, in one line; undefined when it is. */
+/** Said once, before a runtime goes up: why, what, how big, where it stays. */
+export function runtimeNotice(alias: string, runtime: NodeRuntime, remoteHome: string | undefined): string {
+  const mb = (runtime.bytes / 1e6).toFixed(1);
+  return `${alias} has no Node ${MIN_SERVER_NODE}+: bringing Node ${runtime.version} for linux-${runtime.arch} (${mb} MB, once per version) to ${remoteHome ?? '~/.tether'}/runtime`;
+}
+
+/** Said when the bundle was uploaded: where `tether` now is on the server, and how to have it on PATH. */
+export function installedNotice(alias: string, remoteHome: string | undefined): string {
+  const where = remoteHome ? `${remoteHome}/bin` : '~/.tether/bin';
+  return `installed tether on ${alias} in ${where}; to use \`tether\` there, run once: echo 'export PATH="${where.replace(/^~/, '$HOME')}:$PATH"' >> ~/.profile`;
+}
+
 /**
  * The server's `tether attach` command line. Values go as `--flag=value`: a base64url key
  * starts with `-` one time in 64, and `--agent-key -x…` is refused as ambiguous.
@@ -130,6 +128,7 @@ export function attachArgs(opts: Pick<BootstrapOptions, 'agentKey' | 'agentName'
   return args;
 }
 
+/** Why the daemon we attached to is not the one we asked for, in one line; undefined when it is. */
 export function keptNote(answer: AttachAnswer, opts: Pick<BootstrapOptions, 'alias' | 'bundle' | 'heartbeatMs'>): string | undefined {
   if (!answer.kept || !answer.daemon) return undefined;
   const users = [
@@ -147,19 +146,6 @@ export function keptNote(answer: AttachAnswer, opts: Pick<BootstrapOptions, 'ali
 
 export function short(hash: string | null | undefined): string {
   return hash ? hash.slice(0, 12) : 'unknown';
-}
-
-export function parseAttach(stdout: string, alias: string): AttachAnswer {
-  let raw: Partial<AttachAnswer>;
-  try {
-    raw = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Partial<AttachAnswer>;
-  } catch {
-    throw new AgentError('server-setup', `tether on ${alias} answered something unexpected: is the bundle there from another version?`);
-  }
-  if (!PublicKey.safeParse(raw.serverKey).success || !ServerId.safeParse(raw.serverId).success || typeof raw.socket !== 'string' || !raw.socket.startsWith('/')) {
-    throw new AgentError('server-setup', `tether on ${alias} answered without a daemon key or socket`);
-  }
-  return raw as AttachAnswer;
 }
 
 function firstLine(text: string): string {

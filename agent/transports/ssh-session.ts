@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AuthenticationType, Client as SshClient, ConnectConfig, NextAuthHandler } from 'ssh2';
+import type { AuthenticationType, ClientChannel, Client as SshClient, ConnectConfig, NextAuthHandler } from 'ssh2';
 import { AgentError } from '../errors.js';
 import { knownKeyTypes, verifyHostKey, type HostKeyVerdict } from '../servers/known-hosts.js';
 import type { SshHost } from '../servers/ssh-config.js';
@@ -167,25 +167,12 @@ function forwardTcp(client: SshClient, host: string, port: number, via: string):
   });
 }
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a shell command on the server; `input` is written to its stdin. */
-export function sshExec(client: SshClient, command: string, input?: Buffer): Promise<ExecResult> {
+/** Runs a shell command on the server; its channel carries stdin and stdout, `.stderr` the rest. */
+export function sshExecChannel(client: SshClient, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) return reject(new AgentError('connect-failed', `cannot run a command over SSH: ${err.message}`));
-      const out: Buffer[] = [];
-      const errOut: Buffer[] = [];
-      let code: number | null = null;
-      stream.on('data', (d: Buffer) => out.push(d));
-      stream.stderr.on('data', (d: Buffer) => errOut.push(d));
-      stream.on('exit', (c: number | null) => (code = c));
-      stream.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') }));
-      stream.end(input);
+    client.exec(command, (err, channel) => {
+      if (err) reject(new AgentError('connect-failed', `cannot run a command over SSH: ${err.message}`));
+      else resolve(channel);
     });
   });
 }

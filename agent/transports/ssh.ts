@@ -2,6 +2,7 @@ import type WebSocket from 'ws';
 import type { PinnedServer } from '../config.js';
 import { fingerprint } from '../crypto.js';
 import type { SshHost } from '../servers/ssh-config.js';
+import type { RuntimeSource } from './boot-session.js';
 import { bootstrapServer, loadRemoteBundle, type RemoteBundle } from './ssh-bootstrap.js';
 import { forwardUnix, openSshChain, type SshAuthOptions } from './ssh-session.js';
 import type { Transport } from './transport.js';
@@ -21,6 +22,7 @@ export interface SshTransportOptions {
   /** The laptop's heartbeat setting at connect time: a daemon started for us uses it. */
   heartbeatMs?: () => number | undefined;
   notice?: (line: string) => void;
+  runtime?: RuntimeSource | undefined;
   bundle?: RemoteBundle;
 }
 
@@ -70,6 +72,7 @@ export class SshTransport implements Transport {
         ...(this.opts.idleExitMs !== undefined ? { idleExitMs: this.opts.idleExitMs } : {}),
         ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
         ...(this.opts.notice ? { notice: this.opts.notice } : {}),
+        runtime: this.opts.runtime,
       });
       this.pin = {
         url: this.serverName,

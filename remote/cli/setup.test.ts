@@ -24,4 +24,13 @@ describe('the helper command setup writes', () => {
     symlinkSync(real, path.join(dir, 'bin', 'tether'));
     expect(selfCommand(path.join(dir, 'bin', 'tether'), '/opt/node 20/bin/node')).toBe(`'/opt/node 20/bin/node' '${dir}/it'\\''s here/tether'`);
   });
+
+  it('names only the launcher a laptop installed beside the bundle: it picks the Node (a brought runtime may change)', () => {
+    const bin = path.join(dir, 'home', '.tether', 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'tether.cjs'), '');
+    expect(selfCommand(path.join(bin, 'tether.cjs'), '/usr/bin/node')).toBe(`'/usr/bin/node' '${bin}/tether.cjs'`);
+    writeFileSync(path.join(bin, 'tether'), '#!/bin/sh\n', { mode: 0o700 });
+    expect(selfCommand(path.join(bin, 'tether.cjs'), '/usr/bin/node')).toBe(`'${bin}/tether'`);
+  });
 });

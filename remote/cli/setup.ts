@@ -177,7 +177,19 @@ export function selfCommand(script = process.argv[1], node = process.execPath): 
   } catch {
     resolved = path.resolve(script);
   }
+  // Installed by a laptop: the launcher beside the bundle picks the Node (a brought runtime may change).
+  const launcher = resolved.endsWith('/tether.cjs') ? resolved.slice(0, -'.cjs'.length) : undefined;
+  if (launcher && isExecutable(launcher)) return shellQuote(launcher);
   return `${shellQuote(node)} ${shellQuote(resolved)}`;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The file a plan changes: its text now and after the change, and the keys it removes. */

@@ -59,8 +59,8 @@ export class SshWorld {
     }
   }
 
-  async sshd(name: string): Promise<Sshd> {
-    const sshd = new Sshd(join(this.world.root, name), name);
+  async sshd(name: string, extraConfig: string[] = []): Promise<Sshd> {
+    const sshd = new Sshd(join(this.world.root, name), name, extraConfig);
     sshd.authorize(`${this.clientKey}.pub`);
     await sshd.start();
     this.sshds.push(sshd);

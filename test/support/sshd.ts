@@ -32,6 +32,8 @@ export class Sshd {
   constructor(
     readonly dir: string,
     readonly name = 'sshd',
+    /** More sshd_config lines (e.g. `SetEnv PATH=…`: an account whose logins see another PATH). */
+    readonly extraConfig: string[] = [],
   ) {
     mkdirSync(dir, { recursive: true });
     this.hostKey = join(dir, `${name}_host_ed25519`);
