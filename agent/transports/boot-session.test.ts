@@ -55,7 +55,7 @@ describe('boot conversation (real sh, stand-in bundle)', () => {
     expect(first.outcome.uploadedBundle).toBe(true);
     expect(first.outcome.answer.serverKey).toBe(KEY);
     expect(first.outcome.probe.node).toMatch(/^v\d+\./);
-    const file = join(dir, 'home/bin/tether');
+    const file = join(dir, 'home/bin/tether.cjs');
     expect(statSync(file).mode & 0o777).toBe(0o700);
     expect(readFileSync(file, 'utf8')).toBe(STAND_IN);
     // What came right after the answer line is kept for the link, and the stream still flows.
@@ -71,11 +71,11 @@ describe('boot conversation (real sh, stand-in bundle)', () => {
 
   it('replaces a bundle that differs, atomically (no temp file left)', async () => {
     mkdirSync(join(dir, 'home/bin'), { recursive: true });
-    writeFileSync(join(dir, 'home/bin/tether'), 'old');
+    writeFileSync(join(dir, 'home/bin/tether.cjs'), 'old');
     const run = await boot();
     expect(run.outcome.uploadedBundle).toBe(true);
-    expect(readFileSync(join(dir, 'home/bin/tether'), 'utf8')).toBe(STAND_IN);
-    expect(readFileSync(join(dir, 'home/bin/tether'), 'utf8')).not.toContain('.tmp');
+    expect(readFileSync(join(dir, 'home/bin/tether.cjs'), 'utf8')).toBe(STAND_IN);
+    expect(readFileSync(join(dir, 'home/bin/tether.cjs'), 'utf8')).not.toContain('.tmp');
     run.end();
   });
 });
