@@ -27,11 +27,24 @@ export class WriteBatch {
         held.cork();
         this.corked = held;
         setImmediate(() => {
+          // flush() may have sent this batch already (and a new one may have begun since).
+          if (this.corked !== held) return;
           this.corked = undefined;
           held.uncork();
         });
       }
     }
     this.ws.send(data);
+  }
+
+  /**
+   * Sends what is held now, before this turn ends: on sleep or quit there may be no next turn
+   * (the OS freezes the laptop once the power handler returns), and lease.revoke + bye must
+   * already be on their way by then.
+   */
+  flush(): void {
+    const held = this.corked;
+    this.corked = undefined;
+    held?.uncork();
   }
 }
