@@ -4,7 +4,7 @@
 // starts over SSH. What a person does (open the tray menu, click, answer a prompt, sleep, quit) is
 // done through the double; what the server sees is checked with the server's own `tether`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { stageApp } from '../build/app.mjs';
 import { ElectronApp } from './support/electron-double/driver.js';
 import { SshWorld } from './support/ssh-world.js';
 import { sshdAvailable } from './support/sshd.js';
-import { SERVER_BIN, runTether, waitFor } from './support/tether-process.js';
+import { SERVER_BIN, waitFor } from './support/tether-process.js';
 
 let w: SshWorld;
 let app: ElectronApp;
@@ -65,10 +65,10 @@ async function serverLabel(): Promise<string> {
 
 describe.skipIf(!sshdAvailable)('the built tray app, end to end (Electron double, real sshd)', () => {
   beforeAll(async () => {
-    const staged = await stageApp({ runBundle: false, log: () => {} });
+    const [staged, world] = await Promise.all([stageApp({ runBundle: false, log: () => {} }), SshWorld.create('ask')]);
     appDir = staged.dir;
-    mark('app folder built');
-    w = await SshWorld.create('ask');
+    w = world;
+    mark('app folder built, world made');
     const box = await w.sshd('box');
     w.trust(box);
     w.writeConfig([{ alias: 'gpu', sshd: box }]);
@@ -126,15 +126,18 @@ describe.skipIf(!sshdAvailable)('the built tray app, end to end (Electron double
     for (const [sleep, wake] of [['suspend', 'resume'], ['lock-screen', 'unlock-screen']] as const) {
       const token = await leaseWorks();
       const asked = app.ask('power', sleep, true);
-      let frozen: number;
+      let revokedAfterMs: number;
       try {
         await app.stopped();
-        // The OS has frozen the laptop: only what the handler sent before returning reached the server.
-        frozen = (await w.world.proxy('/openai/v1/chat/completions', token)).status;
+        // The OS has frozen the laptop: only what the handler sent before returning can reach the
+        // server. It must, well before the dead-man timer (3 heartbeats, 3 s) would end the lease.
+        const frozenAt = Date.now();
+        await waitFor(async () => (await w.world.proxy('/openai/v1/chat/completions', token)).status === 401 || undefined, `the lease 401 after ${sleep}, the app frozen`, 1000, 10);
+        revokedAfterMs = Date.now() - frozenAt;
       } finally {
         app.child.kill('SIGCONT');
       }
-      expect(frozen, `the lease after ${sleep}, the app frozen`).toBe(401);
+      timings[`${sleep}: 401 after (ms, frozen)`] = revokedAfterMs;
       await asked;
       await app.ask('power', wake);
       await waitFor(async () => (await serverLabel()) === 'gpu — connected' || undefined, `reconnected after ${wake}`, 20_000);
@@ -150,12 +153,14 @@ describe.skipIf(!sshdAvailable)('the built tray app, end to end (Electron double
     await waitFor(() => existsSync(launcher) || undefined, 'the launcher');
     expect(readFileSync(launcher, 'utf8')).toContain(join(appDir, 'tether.mjs'));
     expect(await app.ask('dialogs')).toEqual([expect.objectContaining({ type: 'info', message: `Installed the tether command: ${launcher}` })]);
-    const env = { ...appEnv(), TETHER_VAULT_PASSPHRASE: w.world.passphrase };
-    const status = await runTether(['status', '--json'], { home: w.world.laptopHome, bin: launcher, env });
-    expect(status.code, status.stderr).toBe(0);
+    // `tether` as a shell finds it on the PATH.
+    const tether = (...args: string[]) => spawnSync('tether', args, { encoding: 'utf8', env: { ...process.env, ...appEnv() } });
+    const status = tether('status', '--json');
+    expect(status.status, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).agent.servers).toEqual([expect.objectContaining({ server: 'gpu', state: 'READY' })]);
-    const servers = await runTether(['servers', 'list', '--json'], { home: w.world.laptopHome, bin: launcher, env });
-    expect(JSON.parse(servers.stdout).map((s: { name: string }) => s.name)).toEqual(['gpu']);
+    expect(JSON.parse(tether('servers', 'list', '--json').stdout).map((s: { name: string }) => s.name)).toEqual(['gpu']);
+    const revoke = tether('revoke');
+    expect(revoke.status, revoke.stderr).toBe(0);
     mark('cli through the launcher');
   });
 
