@@ -67,15 +67,20 @@ function copyNodeModules(closure, appDir) {
   }
 }
 
-/** Makes dist/electron/. `runBundle: false` when dist/tether.js and dist/remote/ are fresh already. */
-export async function stageApp({ runBundle = true, log = console.error } = {}) {
+/**
+ * Makes the app folder (dist/electron/, or `dir`). `runBundle: false` when dist/remote/ is fresh
+ * already (npm test builds it first).
+ */
+export async function stageApp({ dir = APP_DIR, runBundle = true, log = console.error } = {}) {
   const started = Date.now();
   if (runBundle) {
     const r = spawnSync(process.execPath, [join(root, 'build/bundle.mjs')], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('build: build/bundle.mjs failed');
   }
-  rmSync(APP_DIR, { recursive: true, force: true });
-  mkdirSync(APP_DIR, { recursive: true });
+  const serverBundle = join(root, 'dist/remote/tether.cjs');
+  if (!existsSync(serverBundle)) throw new Error('build: dist/remote/tether.cjs is missing: run `node build/bundle.mjs` first');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
 
   const common = {
     bundle: true,
@@ -89,29 +94,29 @@ export async function stageApp({ runBundle = true, log = console.error } = {}) {
     logLevel: 'warning',
     absWorkingDir: root,
   };
-  await esbuild({ ...common, entryPoints: ['electron/main.ts'], outfile: join(APP_DIR, 'main.mjs') });
-  await esbuild({ ...common, entryPoints: ['build/entries/tether.ts'], outfile: join(APP_DIR, 'tether.mjs') });
-  await esbuild({ bundle: true, platform: 'browser', format: 'cjs', external: ['electron'], entryPoints: ['electron/preload.ts'], outfile: join(APP_DIR, 'preload.cjs'), legalComments: 'none', logLevel: 'warning', absWorkingDir: root });
+  await esbuild({ ...common, entryPoints: ['electron/main.ts'], outfile: join(dir, 'main.mjs') });
+  await esbuild({ ...common, entryPoints: ['build/entries/tether.ts'], outfile: join(dir, 'tether.mjs') });
+  await esbuild({ bundle: true, platform: 'browser', format: 'cjs', external: ['electron'], entryPoints: ['electron/preload.ts'], outfile: join(dir, 'preload.cjs'), legalComments: 'none', logLevel: 'warning', absWorkingDir: root });
 
   const { build: vite } = await import('vite');
-  await vite({ configFile: join(root, 'build/vite.renderer.config.ts'), logLevel: 'warn', build: { outDir: join(APP_DIR, 'renderer'), emptyOutDir: true } });
+  await vite({ configFile: join(root, 'build/vite.renderer.config.ts'), logLevel: 'warn', build: { outDir: join(dir, 'renderer'), emptyOutDir: true } });
 
-  mkdirSync(join(APP_DIR, 'icons'));
-  for (const f of readdirSync(join(root, 'build/icons'))) if (f.startsWith('tray-')) cpSync(join(root, 'build/icons', f), join(APP_DIR, 'icons', f));
-  cpSync(join(root, 'dist/remote/tether.cjs'), join(APP_DIR, 'remote/tether.cjs'));
+  mkdirSync(join(dir, 'icons'));
+  for (const f of readdirSync(join(root, 'build/icons'))) if (f.startsWith('tray-')) cpSync(join(root, 'build/icons', f), join(dir, 'icons', f));
+  cpSync(serverBundle, join(dir, 'remote/tether.cjs'));
   // Another build step leaves Node runtimes for Node-less servers here; ship them when it did.
-  if (existsSync(join(root, 'dist/runtimes'))) cpSync(join(root, 'dist/runtimes'), join(APP_DIR, 'runtimes'), { recursive: true });
+  if (existsSync(join(root, 'dist/runtimes'))) cpSync(join(root, 'dist/runtimes'), join(dir, 'runtimes'), { recursive: true });
 
   const closure = runtimeClosure(NATIVE_PACKAGES);
-  copyNodeModules(closure, APP_DIR);
+  copyNodeModules(closure, dir);
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const dependencies = Object.fromEntries(NATIVE_PACKAGES.filter((n) => closure.has(n)).map((n) => [n, closure.get(n).version]));
   if (!dependencies.keytar) log('build: keytar is not installed (it needs libsecret), so this app keeps keys in its encrypted file only');
   writeFileSync(
-    join(APP_DIR, 'package.json'),
+    join(dir, 'package.json'),
     JSON.stringify({ name: pkg.name, productName: 'Tether', version: pkg.version, description: pkg.description, license: pkg.license, author: 'Tether', type: 'module', main: 'main.mjs', dependencies }, null, 2) + '\n',
   );
-  return { dir: APP_DIR, packages: [...closure.keys()].sort(), ms: Date.now() - started };
+  return { dir, packages: [...closure.keys()].sort(), ms: Date.now() - started };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

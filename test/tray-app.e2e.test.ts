@@ -1,4 +1,5 @@
-// The built tray app, run for real: dist/electron/main.mjs (as `npm run dist` packages it) under
+// The built tray app, run for real: the app folder's main.mjs (build/app.mjs, what `npm run dist`
+// packages; test/support/app-folder.ts makes it once per run, where dist/electron/ would be) under
 // Node with Electron played by test/support/electron-double (windows are headless Chromium pages
 // loading the built renderer, with the built preload), against a real sshd and the daemon the app
 // starts over SSH. What a person does (open the tray menu, click, answer a prompt, sleep, quit) is
@@ -9,7 +10,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../remote/cli/exit-codes.js';
-import { stageApp } from '../build/app.mjs';
+import { builtAppFolder } from './support/app-folder.js';
 import { ElectronApp } from './support/electron-double/driver.js';
 import { SshWorld } from './support/ssh-world.js';
 import { sshdAvailable } from './support/sshd.js';
@@ -65,9 +66,7 @@ async function serverLabel(): Promise<string> {
 
 describe.skipIf(!sshdAvailable)('the built tray app, end to end (Electron double, real sshd)', () => {
   beforeAll(async () => {
-    const [staged, world] = await Promise.all([stageApp({ runBundle: false, log: () => {} }), SshWorld.create('ask')]);
-    appDir = staged.dir;
-    w = world;
+    [appDir, w] = await Promise.all([builtAppFolder(), SshWorld.create('ask')]);
     mark('app folder built, world made');
     const box = await w.sshd('box');
     w.trust(box);
@@ -108,7 +107,7 @@ describe.skipIf(!sshdAvailable)('the built tray app, end to end (Electron double
     await waitFor(async () => (await serverLabel()) === 'gpu — connected' || undefined, 'gpu connected in the menu', 20_000);
     expect(w.daemonState()).toBeDefined();
     await w.world.waitForLaptops(1);
-    expect((await app.ask('tray'))[0]?.toolTip).toBe('Tether');
+    expect((await app.ask('tray'))[0]).toMatchObject({ toolTip: 'Tether', image: join(appDir, 'icons/tray-idle.png'), imageLoaded: true });
     mark('connected over ssh');
   });
 

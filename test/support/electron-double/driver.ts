@@ -3,7 +3,7 @@
 // events) over the process's IPC channel; its windows are reached with Playwright over CDP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -21,6 +21,7 @@ let built: Promise<string> | undefined;
  */
 export function buildDouble(): Promise<string> {
   const file = join(HERE, '../../../.tmp', `electron-double-${process.pid}.mjs`);
+  if (!built) process.once('exit', () => rmSync(file, { force: true }));
   built ??= build({
     entryPoints: [join(HERE, 'electron.ts')],
     outfile: file,

@@ -39,7 +39,7 @@ export const realElectronFitsTheSlice: RealElectronFitsTheSlice = true;
 /** What a test may ask; each answer is plain data. */
 export const driverOps = {
   menu: () => TrayDouble.all.at(-1)?.menu?.report() ?? [],
-  tray: () => TrayDouble.all.map((t) => ({ image: t.image, toolTip: t.toolTip })),
+  tray: () => TrayDouble.all.map((t) => ({ image: t.image, imageLoaded: t.imageLoaded, toolTip: t.toolTip })),
   click: (path: string[]) => {
     const menu = TrayDouble.all.at(-1)?.menu;
     if (!menu) throw new Error('the tray has no menu yet');

@@ -1,6 +1,7 @@
 // Tray and Menu: the tray keeps its image, tooltip and context menu, so a test can read the menu
 // and click an item as a person would (a disabled item or a separator does nothing, as in Electron).
 import type { KeyboardEvent, Menu, MenuItem, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
+import { readFileSync } from 'node:fs';
 
 export interface MenuReport {
   label: string;
@@ -53,12 +54,14 @@ export class MenuDouble {
 export class TrayDouble implements Pick<Tray, 'setContextMenu' | 'setImage' | 'setToolTip' | 'destroy' | 'isDestroyed'> {
   static readonly all: TrayDouble[] = [];
   menu: MenuDouble | undefined;
-  image: string;
+  image = '';
+  /** Whether the image file could be read: Electron shows an empty icon for one it cannot. */
+  imageLoaded = false;
   toolTip = '';
   private destroyed = false;
 
   constructor(image: NativeImage | string, _guid?: string) {
-    this.image = String(image);
+    this.setImage(image);
     TrayDouble.all.push(this);
   }
 
@@ -68,6 +71,11 @@ export class TrayDouble implements Pick<Tray, 'setContextMenu' | 'setImage' | 's
 
   setImage(image: NativeImage | string): void {
     this.image = String(image);
+    try {
+      this.imageLoaded = readFileSync(this.image).subarray(1, 4).toString('latin1') === 'PNG';
+    } catch {
+      this.imageLoaded = false;
+    }
   }
 
   setToolTip(toolTip: string): void {
