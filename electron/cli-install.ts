@@ -86,9 +86,9 @@ function replaceable(file: string): boolean {
 
 /** Writes the launcher into the first usable folder; refuses to replace a `tether` it did not write. */
 export function installCli(opts: CliInstallOptions): CliInstalled {
-  if (opts.platform === 'win32') throw new CliInstallError('unsupported', 'Install command line tool is not available on Windows yet: run `npm install -g tether` for the `tether` command');
+  if (opts.platform === 'win32') throw new CliInstallError('unsupported', 'Install command line tool is not available on Windows yet: install the npm package for a `tether` command (README, Install)');
   // An AppImage runs from a new mount point each start: a launcher would point at nothing tomorrow.
-  if (opts.env.APPIMAGE) throw new CliInstallError('unsupported', 'an AppImage moves on every start, so no launcher can point at it: install the .deb (it puts `tether` on the PATH) or run `npm install -g tether`');
+  if (opts.env.APPIMAGE) throw new CliInstallError('unsupported', 'an AppImage moves on every start, so no launcher can point at it: install the .deb (it puts `tether` on the PATH) or the npm package (README, Install)');
   const folders = opts.folders ?? defaultCliFolders(opts.homeDir, opts.env);
   const last = folders[folders.length - 1];
   for (const folder of folders) {
