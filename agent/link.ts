@@ -170,6 +170,8 @@ export class Link extends EventEmitter<LinkEvents> {
     }
     this.send({ t: 'bye', reason });
     ws.close(CloseCodes.normal, 'bye');
+    // Out now, with anything batched before it (a sleep's lease.revoke): this turn may be the last.
+    this.writeBatch?.flush();
     const force = setTimeout(() => ws.terminate(), 1000);
     this.finish({ code: 'bye', message: reason });
     await this.closed;

@@ -14,7 +14,8 @@ interface Corkable {
  * the relay's added latency on loopback roughly halves (bench/RESULTS.md).
  */
 export class WriteBatch {
-  private corked: Corkable | undefined;
+  /** The batch under way: the socket it corked (one object per batch, so a flushed one is told apart). */
+  private corked: { socket: Corkable } | undefined;
 
   constructor(readonly ws: WebSocket) {}
 
@@ -23,15 +24,28 @@ export class WriteBatch {
       // ws keeps its transport stream as _socket (a net.Socket, or an SSH channel): both cork.
       const socket = (this.ws as unknown as { _socket?: Partial<Corkable> })._socket;
       if (typeof socket?.cork === 'function' && typeof socket.uncork === 'function') {
-        const held = socket as Corkable;
-        held.cork();
-        this.corked = held;
+        const batch = { socket: socket as Corkable };
+        batch.socket.cork();
+        this.corked = batch;
         setImmediate(() => {
+          // flush() may have sent this batch already, and a new one may have begun since.
+          if (this.corked !== batch) return;
           this.corked = undefined;
-          held.uncork();
+          batch.socket.uncork();
         });
       }
     }
     this.ws.send(data);
+  }
+
+  /**
+   * Sends what is held now, before this turn ends: on sleep or quit there may be no next turn
+   * (the OS freezes the laptop once the power handler returns), and lease.revoke + bye must
+   * already be on their way by then.
+   */
+  flush(): void {
+    const batch = this.corked;
+    this.corked = undefined;
+    batch?.socket.uncork();
   }
 }

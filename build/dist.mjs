@@ -1,11 +1,13 @@
-// `npm run dist`: the tray app packaged for this platform with electron-builder. Needs Electron's
-// binary (an optional dependency whose download can fail); without it, one line and exit 1.
+// `npm run dist`: the tray app packaged for this platform with electron-builder (dmg, nsis,
+// AppImage + deb), from the app folder build/app.mjs makes (dist/electron/: every file the app
+// opens, laid out as it runs). Needs Electron's binary, which `npm install` does not fetch
+// (allowScripts: the electron package installs for its types only); without it, one line, exit 1.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build as esbuild } from 'esbuild';
+import { stageApp } from './app.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -21,14 +23,13 @@ function electronBinary() {
 }
 
 if (!electronBinary()) {
-  console.error("tether dist: Electron's binary is not installed (optional dependency; its download failed or was skipped), so the tray app cannot be packaged here: run `npm install electron` where it can be downloaded");
+  console.error("tether dist: Electron's binary is not installed (npm installs the electron package without its download), so the tray app cannot be packaged here: run `node node_modules/electron/install.js` where github.com is reachable, then `npm run dist` again");
   process.exit(1);
 }
 
-const common = { bundle: true, platform: 'node', target: 'node20', external: ['electron', 'keytar'], logLevel: 'warning', absWorkingDir: root };
-await esbuild({ ...common, entryPoints: ['electron/main.ts'], format: 'esm', outfile: 'dist/electron/main.mjs', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
-await esbuild({ ...common, entryPoints: ['electron/preload.ts'], format: 'cjs', platform: 'browser', outfile: 'dist/electron/preload.cjs' });
-const vite = spawnSync(process.execPath, [require.resolve('vite/bin/vite.js'), 'build', '--config', 'build/vite.renderer.config.ts'], { cwd: root, stdio: 'inherit' });
-if (vite.status !== 0) process.exit(vite.status ?? 1);
+const { packages, ms } = await stageApp();
+console.error(`tether dist: app folder dist/electron/ made in ${ms} ms (native packages and their dependencies: ${packages.length})`);
+// electron-builder rebuilds keytar and cpu-features for Electron inside dist/electron/node_modules,
+// never in the checkout's node_modules (which stays built for Node, for the CLI and the tests).
 const builder = spawnSync(process.execPath, [require.resolve('electron-builder/cli.js'), '--config', 'build/electron-builder.json', '--publish', 'never', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 process.exit(builder.status ?? 1);

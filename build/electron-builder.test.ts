@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 const require = createRequire(join(ROOT, 'package.json'));
@@ -14,10 +14,11 @@ function pngSize(file: string): [number, number] {
   return [b.readUInt32BE(16), b.readUInt32BE(20)];
 }
 
-function electronInstalled(): boolean {
+/** Electron's binary, which `npm install` does not fetch (allowScripts): only the package's types. */
+function electronBinaryInstalled(): boolean {
   try {
-    require.resolve('electron/package.json');
-    return true;
+    const dir = dirname(require.resolve('electron/package.json'));
+    return existsSync(join(dir, 'dist', readFileSync(join(dir, 'path.txt'), 'utf8').trim()));
   } catch {
     return false;
   }
@@ -32,14 +33,27 @@ describe('electron-builder config', () => {
     expect(validate(config), JSON.stringify(validate.errors, null, 2)).toBe(true);
   });
 
-  it('targets dmg (hardened runtime, entitlements), nsis, AppImage and deb, with keytar rebuilt for Electron', () => {
+  it('targets dmg (hardened runtime, entitlements), nsis, AppImage and deb; packages the app folder, addons rebuilt for Electron and unpacked', () => {
     expect(config.mac).toMatchObject({ target: ['dmg'], hardenedRuntime: true });
     expect(existsSync(join(ROOT, config.mac!.entitlements as string))).toBe(true);
     expect(config.win).toMatchObject({ target: ['nsis'] });
-    expect(config.linux).toMatchObject({ target: ['AppImage', 'deb'] });
+    expect(config.linux).toMatchObject({ target: ['AppImage', 'deb'], executableName: 'tether-app' });
+    // build/app.mjs makes this folder; test/app-package.e2e.test.ts checks what ends up packaged.
+    expect(config.directories).toMatchObject({ app: 'dist/electron' });
     expect(config.npmRebuild).toBe(true);
-    expect(config.asarUnpack).toContain('**/node_modules/keytar/**/*.node');
-    expect(config.extraMetadata).toEqual({ main: 'dist/electron/main.mjs' });
+    expect(config.asarUnpack).toEqual(['**/*.node']);
+  });
+
+  it('the .deb links /usr/bin/tether to the app\'s command line, and its scripts are valid shell', () => {
+    expect(config.deb).toMatchObject({ afterInstall: 'build/linux/after-install.tpl', afterRemove: 'build/linux/after-remove.tpl' });
+    expect(config.linux!.extraResources).toEqual([{ from: 'build/linux/tether', to: 'bin/tether' }]);
+    for (const tpl of ['build/linux/after-install.tpl', 'build/linux/after-remove.tpl']) {
+      // electron-builder fills these two in; the rest of the script must parse as bash.
+      const script = readFileSync(join(ROOT, tpl), 'utf8').replaceAll('${sanitizedProductName}', 'Tether').replaceAll('${executable}', 'tether-app');
+      const r = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+      expect(r.status, `${tpl}: ${r.stderr}`).toBe(0);
+    }
+    expect(readFileSync(join(ROOT, 'build/linux/after-install.tpl'), 'utf8')).toContain("'/opt/${sanitizedProductName}/resources/bin/tether' '/usr/bin/tether'");
   });
 
   it('ships icons at the sizes each platform needs, tray template images for macOS', () => {
@@ -53,7 +67,7 @@ describe('electron-builder config', () => {
     }
   });
 
-  it.skipIf(electronInstalled())('`npm run dist` without Electron\'s binary prints one line and exits non-zero', () => {
+  it.skipIf(electronBinaryInstalled())('`npm run dist` without Electron\'s binary prints one line and exits non-zero', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'build/dist.mjs')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');

@@ -1,7 +1,7 @@
 /**
- * The slice of Electron the main process uses, typed here because the electron package (and
- * its types) cannot be installed on every build machine. main.ts is written against this;
- * main-entry.ts hands it the real module.
+ * The slice of Electron the main process uses. main.ts hands startTrayApp the real module (or,
+ * in tests, test/support/electron-double, which is type-checked against electron.d.ts, as is
+ * this slice). Kept narrow so the logic modules need no Electron to run or test.
  */
 export interface MenuItemTemplate {
   label?: string;
@@ -65,4 +65,5 @@ export interface ElectronMain {
   Menu: { buildFromTemplate(template: MenuItemTemplate[]): unknown };
   ipcMain: { handle(channel: string, listener: (event: IpcMainInvokeEventLike, payload: unknown) => Promise<unknown>): void };
   powerMonitor: { on(event: string, listener: () => void): unknown };
+  dialog: { showMessageBox(options: { type?: 'info' | 'error'; message: string; detail?: string }): Promise<unknown> };
 }

@@ -1,4 +1,6 @@
-import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX, type TetherBridge } from '../protocol/bridge.js';
+// Names only (bridge-channels.ts): bridge.ts's schemas would bring all of zod into the preload.
+import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX } from '../protocol/bridge-channels.js';
+import type { TetherBridge } from '../protocol/bridge.js';
 import type { ControlEvent } from '../protocol/control.js';
 
 // Sandboxed preload: only `require('electron')` with contextBridge and ipcRenderer is available.

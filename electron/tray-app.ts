@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_LEASE_TTL_MS } from '../protocol/index.js';
 import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX } from '../protocol/bridge.js';
@@ -13,17 +14,20 @@ import { agentHome, agentPaths, ensureDirs } from '../agent/paths.js';
 import { SleepGuard } from '../agent/power/sleep-guard.js';
 import { defaultStoreKind, openStore } from '../agent/vault/index.js';
 import { BridgeRouter } from './bridge-router.js';
+import { installCli } from './cli-install.js';
 import type { BrowserWindowLike, ElectronMain, MenuItemTemplate } from './electron-api.js';
 import { wirePowerEvents } from './power-events.js';
 import { readSettings, settingsFile, writeSettings } from './settings.js';
 import { hasCountdown, trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
 import { guardContents, isOwnPage, secureWebPreferences } from './window-policy.js';
 
-/** Paths of what the packaged app ships beside main: the built renderer, preload, icons. */
+/** Paths of what the packaged app ships beside main: the built renderer, preload, icons, its CLI. */
 export interface TrayAppFiles {
   rendererDir: string;
   preload: string;
   iconsDir: string;
+  /** The app's own `tether` CLI (tether.mjs), which "Install command line tool" puts on the PATH. */
+  cli: string;
 }
 
 /** Turns the tray model into Electron's menu template; `act` runs the item's action. */
@@ -101,6 +105,17 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
     return win;
   };
 
+  const offerCli = process.platform !== 'win32' && !env.APPIMAGE;
+  const installCliTool = async () => {
+    try {
+      const done = installCli({ target: { electron: process.execPath, cli: files.cli }, platform: process.platform, homeDir: env.HOME || homedir(), env });
+      const detail = done.onPath ? 'Open a new terminal: `tether status` shows this app\'s agent.' : `${dirname(done.path)} is not on your PATH: add it (e.g. in ~/.profile), then open a new terminal.`;
+      await e.dialog.showMessageBox({ type: 'info', message: `Installed the tether command: ${done.path}`, detail });
+    } catch (err) {
+      await e.dialog.showMessageBox({ type: 'error', message: 'Could not install the tether command', detail: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
   const tray = new e.Tray(join(files.iconsDir, trayIconFile('idle', process.platform)));
   tray.setToolTip('Tether');
   let status: AgentStatus | undefined;
@@ -111,18 +126,29 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
       else if (a.kind === 'disconnect') await agent.disconnect(a.server);
       else if (a.kind === 'disconnect-all') await agent.disconnect();
       else if (a.kind === 'open') openWindow(a.page === 'prompt' ? 'prompt' : 'main').show();
+      else if (a.kind === 'install-cli') await installCliTool();
       else e.app.quit();
     };
     run().catch(() => {}); // failures show as the server's state in the menu
   };
+  // Hosts of ~/.ssh/config and servers added by hand are listed (not connected) without a click first.
+  const listed = (): string[] => {
+    try {
+      return agent.serverBook().list().map((s) => s.name);
+    } catch {
+      return []; // a broken servers.json: the Servers page says why
+    }
+  };
   const refresh = async () => {
     status = await agent.status(paths.socket);
-    const known = [...new Set([...settings.knownServers, ...status.servers.map((s) => s.server)])];
-    if (known.length !== settings.knownServers.length) {
-      settings = { ...settings, knownServers: known };
+    // Remembered (and reconnected at start): the servers this tray has connected to.
+    const used = [...new Set([...settings.knownServers, ...status.servers.map((s) => s.server)])];
+    if (used.length !== settings.knownServers.length) {
+      settings = { ...settings, knownServers: used };
       writeSettings(sFile, settings);
     }
-    tray.setContextMenu(e.Menu.buildFromTemplate(toTemplate(trayMenu({ status, known, now: Date.now() }), act)));
+    const known = [...new Set([...used, ...listed()])];
+    tray.setContextMenu(e.Menu.buildFromTemplate(toTemplate(trayMenu({ status, known, now: Date.now(), installCli: offerCli }), act)));
     tray.setImage(join(files.iconsDir, trayIconFile(trayIcon(status), process.platform)));
     // "reconnecting in N s" counts down with no event to redraw it.
     clearTimeout(countdown);

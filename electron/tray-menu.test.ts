@@ -63,6 +63,12 @@ describe('tray menu from agent state', () => {
     expect(find(items, 'Disconnect all')).toMatchObject({ enabled: false });
   });
 
+  it('offers "Install command line tool…" where the app can install one, before Quit', () => {
+    const items = trayMenu({ status: status([]), known: [], now: 0, installCli: true });
+    expect(labels(items).slice(-3)).toEqual(['Open Tether…', 'Install command line tool…', 'Quit Tether']);
+    expect(find(items, 'Install command line tool')).toMatchObject({ enabled: true, action: { kind: 'install-cli' } });
+  });
+
   it('a waiting approval comes first, opens the prompt, and switches the icon to attention', () => {
     const s = status([server('gpu-box', 'READY', 1)], 2);
     const items = trayMenu({ status: s, known: [], now: 0 });

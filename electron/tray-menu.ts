@@ -6,6 +6,7 @@ export type TrayAction =
   | { kind: 'disconnect'; server: string }
   | { kind: 'disconnect-all' }
   | { kind: 'open'; page: 'servers' | 'prompt' }
+  | { kind: 'install-cli' }
   | { kind: 'quit' };
 
 export type TrayItem =
@@ -32,6 +33,8 @@ export interface TrayModel {
   reconnectAt?: Record<string, number>;
   errors?: Record<string, string>;
   now: number;
+  /** Offer "Install command line tool…" (where the app can put a `tether` on the PATH). */
+  installCli?: boolean;
 }
 
 export type TrayIcon = 'idle' | 'lending' | 'attention';
@@ -101,6 +104,7 @@ export function trayMenu(model: TrayModel): TrayItem[] {
     { type: 'item', label: 'Disconnect all', enabled: connected > 0, action: { kind: 'disconnect-all' } },
     { type: 'separator' },
     { type: 'item', label: 'Open Tether…', enabled: true, action: { kind: 'open', page: 'servers' } },
+    ...(model.installCli ? [{ type: 'item' as const, label: 'Install command line tool…', enabled: true, action: { kind: 'install-cli' as const } }] : []),
     { type: 'item', label: 'Quit Tether', enabled: true, action: { kind: 'quit' } },
   );
   return items;

@@ -11,6 +11,9 @@ import {
   type ControlEvent,
 } from './control.js';
 import { ProviderName } from './encoding.js';
+import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX, type BridgeChannel } from './bridge-channels.js';
+
+export { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNEL, BRIDGE_PREFIX, type BridgeChannel };
 
 /**
  * The tray app's one typed API: what the renderer may ask of the agent. The preload exposes it
@@ -18,10 +21,6 @@ import { ProviderName } from './encoding.js';
  * ones the control socket uses) and answers through the agent's control API, so the tray,
  * the CLI and the tests all speak one contract.
  */
-export const BRIDGE_PREFIX = 'tether:';
-/** The one channel main pushes agent events on (ControlEvent). */
-export const BRIDGE_EVENT_CHANNEL = `${BRIDGE_PREFIX}event`;
-
 export const ServerRequest = z.object({ server: z.string().min(1).max(512) }).strict();
 export type ServerRequest = z.infer<typeof ServerRequest>;
 export const DisconnectRequest = z.object({ server: z.string().min(1).max(512).optional() }).strict();
@@ -114,7 +113,10 @@ export const ServerNameRequest = z.object({ name: z.string().min(1).max(64) }).s
 export const TrustHostKeyRequest = z.object({ server: z.string().min(1).max(512), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }).strict();
 export type TrustHostKeyRequest = z.infer<typeof TrustHostKeyRequest>;
 
-/** Channel → request and response schemas. Adding a call means adding it here, nowhere else. */
+/**
+ * Channel → request and response schemas. A new call is named in bridge-channels.ts and given its
+ * schemas here; `satisfies` refuses a name without schemas and schemas without a name.
+ */
 export const BridgeCalls = {
   status: { request: Empty, response: AgentStatus },
   approvals: { request: Empty, response: ApprovalsResponse },
@@ -133,10 +135,7 @@ export const BridgeCalls = {
   addServer: { request: AddServerRequest, response: OkResponse },
   removeServer: { request: ServerNameRequest, response: OkResponse },
   trustHostKey: { request: TrustHostKeyRequest, response: OkResponse },
-} as const;
-
-export type BridgeChannel = keyof typeof BridgeCalls;
-export const BRIDGE_CHANNELS = Object.keys(BridgeCalls) as BridgeChannel[];
+} as const satisfies Record<BridgeChannel, { request: z.ZodType; response: z.ZodType }>;
 export type BridgeRequest<C extends BridgeChannel> = z.infer<(typeof BridgeCalls)[C]['request']>;
 export type BridgeResponse<C extends BridgeChannel> = z.infer<(typeof BridgeCalls)[C]['response']>;
 

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { artefactPath } from '../artefacts.js';
 import { AgentError } from '../errors.js';
 import type { NodeRuntime, RuntimeSource } from '../transports/boot-session.js';
 import { pinnedRuntime, RUNTIME_ARCHES, type PinnedRuntime, type RuntimeArch } from './pinned-node.js';
@@ -51,9 +51,8 @@ export function runtimeCacheDir({ env = process.env, platform = process.platform
  * running bin, then a host's own folders), then the per-user cache. First good one wins.
  */
 export function runtimeFolders(places: RuntimePlaces = {}): RuntimeFolder[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Bundled, this module is dist/tether.js itself; from sources (tests, tsx) it is agent/runtime/.
-  const shipped = [join(here, 'runtimes'), join(here, '../../dist/runtimes'), ...(places.shipped ?? [])];
+  // Where the install keeps what it ships (agent/artefacts.ts: dist/, the tray app's folder, its asar).
+  const shipped = [artefactPath('node-runtimes'), ...(places.shipped ?? [])];
   const folders: RuntimeFolder[] = [...new Set(shipped)].map((dir) => ({ dir, where: 'shipped' }));
   return [...folders, { dir: runtimeCacheDir(places), where: 'cache' }];
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { Client as SshClient } from 'ssh2';
+import { requireArtefact } from '../artefacts.js';
 import { AgentError } from '../errors.js';
 import { bootScript } from './boot-script.js';
 import { BootEnded, runBoot, type BootOutcome, type NodeRuntime, type RuntimeSource } from './boot-session.js';
@@ -18,14 +17,9 @@ export interface RemoteBundle {
   sha256: string;
 }
 
-/** dist/remote/tether.cjs next to the running laptop bin (dist/tether.js), or $TETHER_REMOTE_BUNDLE. */
+/** The server bundle shipped beside the running laptop bundle (agent/artefacts.ts), or $TETHER_REMOTE_BUNDLE. */
 export function loadRemoteBundle(env: NodeJS.ProcessEnv = process.env): RemoteBundle {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [env.TETHER_REMOTE_BUNDLE, join(here, 'remote/tether.cjs'), join(here, '../../dist/remote/tether.cjs')].filter(
-    (p): p is string => !!p,
-  );
-  const file = candidates.find((p) => existsSync(p));
-  if (!file) throw new AgentError('server-setup', 'the server bundle (dist/remote/tether.cjs) is missing: run `npm run build`');
+  const file = requireArtefact('server-bundle', env);
   const bytes = readFileSync(file);
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
