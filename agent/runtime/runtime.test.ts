@@ -111,7 +111,7 @@ describe('making and finding runtimes', () => {
     const inShipped = await makeRuntime(join(tmp.dir, 'node'), shipped, pin);
     const inCache = await makeRuntime(join(tmp.dir, 'node'), cache, pin);
     const places = { env: { TETHER_HOME: home }, shipped: [shipped], pin: pins };
-    expect(runtimeFolders(places).map((f) => f.where)).toEqual(['shipped', 'shipped', 'shipped', 'cache']);
+    expect(runtimeFolders(places).map((f) => f.where)).toEqual(['shipped', 'shipped', 'cache']);
     const source = laptopRuntimes(places);
     expect(source.version).toBe('v42.1.0');
     expect((await source.forArch('x64'))?.file).toBe(inShipped.runtime.file);

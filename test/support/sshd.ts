@@ -32,8 +32,8 @@ export class Sshd {
   constructor(
     readonly dir: string,
     readonly name = 'sshd',
-    /** More sshd_config lines (e.g. `SetEnv PATH=…`: an account whose logins see another PATH). */
-    readonly extraConfig: string[] = [],
+    /** More sshd_config lines, after ours (e.g. `SetEnv PATH=…`: an account whose logins see another PATH). */
+    public extraConfig: string[] = [],
   ) {
     mkdirSync(dir, { recursive: true });
     this.hostKey = join(dir, `${name}_host_ed25519`);
@@ -56,9 +56,6 @@ export class Sshd {
   authorize(publicKeyFile: string): void {
     appendFileSync(this.authorizedKeys, readFileSync(publicKeyFile, 'utf8'));
   }
-
-  /** Lines added to sshd_config after ours (sshd takes the first value of each keyword, so ours win unless removed). */
-  extraConfig: string[] = [];
 
   async start(port?: number): Promise<void> {
     this.port = port ?? (await freePort());
