@@ -32,6 +32,8 @@ export const OPENSSH_ALGORITHMS: Record<string, [all: string, dflt: string]> = {
   ],
 };
 
+const EXACT_NAMES = new Set(['ciphers', 'macs', 'kexalgorithms']);
+
 function cat(a: string[], b: string[]): string[] {
   return [...new Set([...a, ...b])];
 }
@@ -47,6 +49,8 @@ export function assembleAlgorithms(keyword: string, value: string | undefined): 
   const dflt = defText.split(',');
   if (!value) return dflt;
   let list: string[];
+  // readconf.c checks ciphers_valid()/mac_valid()/kex_names_valid(): names only, no patterns.
+  if (EXACT_NAMES.has(keyword) && !value.startsWith('-') && value.replace(/^[+^]/, '').split(',').some((n) => !all.includes(n))) return undefined;
   if (value.startsWith('-')) {
     const out = dflt.filter((name) => matchPatternList(name, value.slice(1), false) !== 1);
     return out.length ? out : undefined;

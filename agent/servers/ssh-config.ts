@@ -233,8 +233,8 @@ class Evaluation {
   }
 }
 
-/** Resolves `hostArg` as ssh would (ssh.c main: two passes, defaults, the expansions done before -G prints). */
-export function resolveWithParser(hostArg: string, cmd: CommandLine, ctx: ParserContext): SshHost {
+/** Both passes of ssh.c main() over the config files: the options as set, before defaults. */
+function evaluate(hostArg: string, cmd: CommandLine, ctx: ParserContext): { ev: Evaluation; host: string } {
   const ev = new Evaluation(hostArg, ctx, cmd);
   ev.pass(hostArg, false);
   const v = ev.values;
@@ -250,6 +250,18 @@ export function resolveWithParser(hostArg: string, cmd: CommandLine, ctx: Parser
     v.set('hostname', host);
     ev.pass(host, true);
   }
+  return { ev, host };
+}
+
+/** The value an option has for this host as written (`+…`, a list, …), or undefined when no line sets it. */
+export function rawOption(hostArg: string, cmd: CommandLine, ctx: ParserContext, keyword: string): string | undefined {
+  return evaluate(hostArg, cmd, ctx).ev.values.get(keyword);
+}
+
+/** Resolves `hostArg` as ssh would (ssh.c main: two passes, defaults, the expansions done before -G prints). */
+export function resolveWithParser(hostArg: string, cmd: CommandLine, ctx: ParserContext): SshHost {
+  const { ev, host } = evaluate(hostArg, cmd, ctx);
+  const v = ev.values;
   v.set('host', hostArg);
   v.set('hostname', host);
   v.set('user', v.get('user') ?? ctx.localUser);

@@ -165,7 +165,7 @@ export function hostFromOptions(o: SshOptions, ctx: HostContext, meta: { configu
     addressFamily: family === 'inet' || family === 'inet6' ? family : undefined,
     connectTimeoutS: timeout && /^\d+$/.test(timeout) && Number(timeout) > 0 ? Number(timeout) : undefined,
     knownHostsCommand: o.one('knownhostscommand'),
-    verifyHostKeyDNS: o.one('verifyhostkeydns'),
+    verifyHostKeyDNS: /^(yes|true|ask)$/i.test(o.one('verifyhostkeydns') ?? '') ? o.one('verifyhostkeydns')!.toLowerCase().replace('true', 'yes') : undefined,
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (host as unknown as Record<string, unknown>)[k] = v;
   return host;

@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AgentError } from '../errors.js';
-import { configFileTree, parseHop, resolveWithParser, listHostAliases, type CommandLine, type ParserContext } from './ssh-config.js';
+import { configFileTree, listHostAliases, parseHop, rawOption, resolveWithParser, type CommandLine, type ParserContext } from './ssh-config.js';
 import { hostFromOptions, type HostContext, type SshHost, type SshOptions } from './ssh-host.js';
 
 export interface ResolveContext {
@@ -101,16 +101,21 @@ const defaultHostKeyAlgorithms = new Map<string, string>();
  * ssh -G prints the expanded list either way, so the config files decide; when unsure,
  * verbatim, which can only refuse more.
  */
-function hostKeyAlgorithmsVerbatim(binary: string, printed: string | undefined, ctx: ResolveContext): boolean {
+function hostKeyAlgorithmsVerbatim(binary: string, printed: string | undefined, hostArg: string, cmd: CommandLine, ctx: ResolveContext): boolean {
   const lines = configFileTree(parserContext(ctx), true)
     .flatMap((f) => f.lines)
     .filter((l) => l.keyword === 'hostkeyalgorithms');
-  if (lines.every((l) => /^[+-]/.test(l.args[0] ?? ''))) {
-    if (lines.length) return false;
-    if (!defaultHostKeyAlgorithms.has(binary)) defaultHostKeyAlgorithms.set(binary, parseSshG(runSshG(binary, ['-F', 'none', 'tether.invalid'], ctx.env)).one('hostkeyalgorithms') ?? '');
-    return printed !== defaultHostKeyAlgorithms.get(binary);
+  let raw: string | undefined;
+  if (lines.length) {
+    try {
+      raw = rawOption(hostArg, cmd, parserContext(ctx), 'hostkeyalgorithms');
+    } catch {
+      return true; // the config says something Tether's reader cannot evaluate: keep ssh's list as it is
+    }
+    if (raw !== undefined) return !/^[+-]/.test(raw);
   }
-  return true;
+  if (!defaultHostKeyAlgorithms.has(binary)) defaultHostKeyAlgorithms.set(binary, parseSshG(runSshG(binary, ['-F', 'none', 'tether.invalid'], ctx.env)).one('hostkeyalgorithms') ?? '');
+  return printed !== defaultHostKeyAlgorithms.get(binary);
 }
 
 /**
@@ -139,7 +144,7 @@ export function resolveSshHost(text: string, ctx: ResolveContext, cmdline: Comma
         }
       : printed;
   const host = hostFromOptions(options, hostContext(ctx), { configured: listHostAliases(parserContext(ctx)).includes(hop.host), resolvedBy: 'ssh -G' });
-  return hostKeyAlgorithmsVerbatim(binary, printed.one('hostkeyalgorithms'), ctx) ? { ...host, hostKeyAlgorithmsVerbatim: true } : host;
+  return hostKeyAlgorithmsVerbatim(binary, printed.one('hostkeyalgorithms'), hop.host, cmd, ctx) ? { ...host, hostKeyAlgorithmsVerbatim: true } : host;
 }
 
 /**
