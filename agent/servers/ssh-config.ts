@@ -107,6 +107,16 @@ function configFiles(ctx: ParserContext): { file: string; user: boolean }[] {
 
 const isAddress = (h: string) => /^[\d.]+$/.test(h) || h.includes(':');
 
+/** ssh canonicalizes an address always (resolve_addr, no DNS): 127.1 is 127.0.0.1. */
+function canonicalAddress(h: string): string {
+  if (h.includes(':')) return h.toLowerCase();
+  try {
+    return new URL(`http://${h}/`).hostname;
+  } catch {
+    return h;
+  }
+}
+
 /** One resolution of a host: the options set so far (first wins) and how to read more. */
 class Evaluation {
   readonly values = new Map<string, string>();
@@ -240,6 +250,7 @@ function evaluate(hostArg: string, cmd: CommandLine, ctx: ParserContext): { ev: 
   const v = ev.values;
   let host = v.has('hostname') ? expandTokens(v.get('hostname')!, { h: hostArg }) : hostArg;
   if (!isAddress(host)) host = host.toLowerCase();
+  else host = canonicalAddress(host);
   const canonicalize = (v.get('canonicalizehostname') ?? 'no').toLowerCase();
   const direct = !v.has('proxyjump') && (!v.has('proxycommand') || v.get('proxycommand')!.toLowerCase() === 'none');
   if (canonicalize === 'always' || (/^(yes|true)$/.test(canonicalize) && direct)) {
