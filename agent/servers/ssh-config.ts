@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { assembleAlgorithms, OPENSSH_ALGORITHMS } from './openssh-algorithms.js';
-import { DEFAULT_IDENTITY_FILES, hostFromOptions, type HostContext, type SshHost, type SshOptions } from './ssh-host.js';
+import { DEFAULT_IDENTITY_FILES, hostFromOptions, sshChildEnv, type HostContext, type SshHost, type SshOptions } from './ssh-host.js';
 import { matchHostname, matchPattern, matchPatternList } from './ssh-patterns.js';
 import { clientTokens, expandTilde, expandTokens } from './ssh-tokens.js';
 
@@ -219,7 +219,7 @@ class Evaluation {
     const alias = this.values.get('hostkeyalias');
     const tokens = clientTokens({ hostArg: this.hostArg, hostName: host, port, user: ruser, localUser: this.ctx.localUser, homeDir: this.ctx.homeDir, uid: this.ctx.uid, thisHost: this.ctx.thisHost, ...(alias ? { hostKeyAlias: alias } : {}) });
     const shell = this.ctx.env.SHELL || '/bin/sh';
-    const r = spawnSync(shell, ['-c', expandTokens(command, tokens, undefined, 'Match exec')], { env: this.ctx.env as NodeJS.ProcessEnv, stdio: 'ignore', timeout: 30_000 });
+    const r = spawnSync(shell, ['-c', expandTokens(command, tokens, undefined, 'Match exec')], { env: sshChildEnv(this.ctx.env), stdio: 'ignore', timeout: 30_000 });
     return r.status === 0;
   }
 

@@ -71,6 +71,11 @@ export interface HostContext {
   thisHost: string;
 }
 
+/** What commands the ssh config names (Match exec, ProxyCommand, ssh -G itself) run with: the agent's environment without Tether's own secrets. */
+export function sshChildEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && !k.startsWith('TETHER_'))) as NodeJS.ProcessEnv;
+}
+
 export const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((f) => `~/.ssh/${f}`);
 
 function flag(v: string | undefined, dflt: boolean): boolean {

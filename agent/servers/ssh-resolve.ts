@@ -7,7 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { configFileTree, listHostAliases, parseHop, rawOption, resolveWithParser, type CommandLine, type ParserContext } from './ssh-config.js';
-import { hostFromOptions, type HostContext, type SshHost, type SshOptions } from './ssh-host.js';
+import { hostFromOptions, sshChildEnv, type HostContext, type SshHost, type SshOptions } from './ssh-host.js';
 
 export interface ResolveContext {
   env: Record<string, string | undefined>;
@@ -84,7 +84,7 @@ export function parseSshG(text: string): SshOptions {
 
 function runSshG(binary: string, args: string[], env: Record<string, string | undefined>): string {
   try {
-    return execFileSync(binary, ['-G', ...args], { env: env as NodeJS.ProcessEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, maxBuffer: 4 << 20 });
+    return execFileSync(binary, ['-G', ...args], { env: sshChildEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, maxBuffer: 4 << 20 });
   } catch (err) {
     const e = err as { stderr?: string; code?: string; message: string };
     if (e.code === 'ENOENT') throw new AgentError('bad-config', `${binary} (the OpenSSH client) is not there: fix TETHER_SSH_BINARY or PATH`);

@@ -3,6 +3,7 @@
 // (the last lines only) to explain a failure.
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
+import { sshChildEnv } from '../servers/ssh-host.js';
 
 export interface ProxyStream {
   stream: Duplex;
@@ -12,7 +13,7 @@ export interface ProxyStream {
 
 export function spawnProxyCommand(command: string, env: NodeJS.ProcessEnv): ProxyStream {
   const shell = env.SHELL || '/bin/sh';
-  const child = spawn(shell, ['-c', `exec ${command}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(shell, ['-c', `exec ${command}`], { env: sshChildEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (tail = (tail + d).slice(-2000)));
   const stream = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
