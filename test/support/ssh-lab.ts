@@ -36,6 +36,7 @@ const REFUSALS: [Outcome, RegExp][] = [
 ];
 
 export interface ToolRun {
+  /** `refuses`: ssh's exit, or one `tether:` line of no known kind; `other`: not exactly one line. */
   outcome: Outcome | 'refuses' | 'other';
   text: string;
   ms: number;
@@ -160,8 +161,8 @@ export class SshLab {
     }
     await exited;
     const lines = agent.text.split('\n').filter((l) => l.startsWith('tether: '));
-    const kind = lines.length === 1 ? REFUSALS.find(([, re]) => re.test(lines[0]!))?.[0] : undefined;
-    return { outcome: kind ?? 'other', text: agent.text, ms: Date.now() - started };
+    const kind = lines.length === 1 ? (REFUSALS.find(([, re]) => re.test(lines[0]!))?.[0] ?? 'refuses') : 'other';
+    return { outcome: kind, text: agent.text, ms: Date.now() - started };
   }
 }
 
