@@ -29,6 +29,8 @@ interface Case {
   builtin: Outcome;
   /** Why the built-in transport refuses what ssh accepts. */
   builtinGap?: string;
+  /** What the built-in transport's one line must also say. */
+  says?: RegExp;
   env?: () => Record<string, string>;
   /** Env per tool (copies of files a run may change). */
   perTool?: (tool: string) => Record<string, string>;
@@ -70,17 +72,17 @@ function cases(): Case[] {
     { name: 'changed key', alias: 'changed', block: () => [`Port ${P()}`, `UserKnownHostsFile ${kh('changed')}`], ssh: 'refuses', builtin: 'host-key-changed' },
     { name: 'a wrong ed25519 beside the right rsa: changed (any other key for the name is)', alias: 'changed-beside', block: () => [`Port ${P()}`, `UserKnownHostsFile ${kh('changed-beside')}`], ssh: 'refuses', builtin: 'host-key-changed' },
     { name: '@revoked line', alias: 'revoked-marker', block: () => [`Port ${P()}`, `UserKnownHostsFile ${kh('revoked')}`], ssh: 'refuses', builtin: 'host-key-revoked' },
-    { name: 'RevokedHostKeys: a key list', alias: 'revoked-list', block: () => [`Port ${P()}`, `RevokedHostKeys ${lab.path('revoked.list')}`], ssh: 'refuses', builtin: 'host-key-revoked' },
+    { name: 'RevokedHostKeys: a key list', alias: 'revoked-list', says: /listed in RevokedHostKeys/, block: () => [`Port ${P()}`, `RevokedHostKeys ${lab.path('revoked.list')}`], ssh: 'refuses', builtin: 'host-key-revoked' },
     { name: 'RevokedHostKeys: a KRL', alias: 'revoked-krl', block: () => [`Port ${P()}`, `RevokedHostKeys ${lab.path('revoked.krl')}`], ssh: 'refuses', builtin: 'host-key-revoked' },
     { name: 'RevokedHostKeys: a KRL of other keys', alias: 'revoked-other', block: () => [`Port ${P()}`, `RevokedHostKeys ${lab.path('other.krl')}`], ssh: 'connects', builtin: 'connects' },
-    { name: 'RevokedHostKeys: a missing file', alias: 'revoked-missing', block: () => [`Port ${P()}`, `RevokedHostKeys ${lab.path('no-such.krl')}`], ssh: 'refuses', builtin: 'bad-config' },
+    { name: 'RevokedHostKeys: a missing file', alias: 'revoked-missing', says: /RevokedHostKeys for revoked-missing: cannot read/, block: () => [`Port ${P()}`, `RevokedHostKeys ${lab.path('no-such.krl')}`], ssh: 'refuses', builtin: 'bad-config' },
     { name: 'HostKeyAlgorithms excluding the known type', alias: 'hka-excludes', block: () => [`Port ${P()}`, 'HostKeyAlgorithms ecdsa-sha2-nistp256'], ssh: 'refuses', builtin: 'host-key-changed' },
     { name: 'HostKeyAlgorithms naming the known type', alias: 'hka-known', block: () => [`Port ${P()}`, 'HostKeyAlgorithms rsa-sha2-512', `UserKnownHostsFile ${kh('rsa')}`], ssh: 'connects', builtin: 'connects' },
-    { name: 'HostKeyAlgorithms: certificates only', alias: 'hka-certs', block: () => [`Port ${P()}`, 'HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com'], ssh: 'refuses', builtin: 'ssh-option-unsupported' },
+    { name: 'HostKeyAlgorithms: certificates only', alias: 'hka-certs', says: /HostKeyAlgorithms/, block: () => [`Port ${P()}`, 'HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com'], ssh: 'refuses', builtin: 'ssh-option-unsupported' },
     { name: 'KexAlgorithms, Ciphers, MACs restricted', alias: 'algos', block: () => [`Port ${P()}`, 'KexAlgorithms curve25519-sha256', 'Ciphers aes256-gcm@openssh.com', 'MACs hmac-sha2-512-etm@openssh.com'], ssh: 'connects', builtin: 'connects' },
     {
       name: 'KexAlgorithms: only sntrup761x25519',
-      alias: 'kex-sntrup',
+      alias: 'kex-sntrup', says: /^tether: KexAlgorithms for kex-sntrup/m,
       block: () => [`Port ${P()}`, 'KexAlgorithms sntrup761x25519-sha512@openssh.com'],
       ssh: 'connects',
       builtin: 'ssh-option-unsupported',
@@ -89,7 +91,7 @@ function cases(): Case[] {
     { name: 'Ciphers the server does not offer', alias: 'cipher-cbc', block: () => [`Port ${P()}`, 'Ciphers aes128-cbc'], ssh: 'refuses', builtin: 'connect-failed' },
     {
       name: 'MACs umac only',
-      alias: 'macs-umac',
+      alias: 'macs-umac', says: /^tether: MACs for macs-umac/m,
       block: () => [`Port ${P()}`, 'Ciphers aes128-ctr', 'MACs umac-128-etm@openssh.com'],
       ssh: 'connects',
       builtin: 'ssh-option-unsupported',
@@ -97,7 +99,7 @@ function cases(): Case[] {
     },
     {
       name: '@cert-authority host certificate, valid principal',
-      alias: 'cert-host',
+      alias: 'cert-host', says: /only through a @cert-authority line/,
       block: () => [`Port ${port('cert')}`, `UserKnownHostsFile ${kh('ca')}`],
       ssh: 'connects',
       builtin: 'host-key-unknown',
@@ -108,7 +110,7 @@ function cases(): Case[] {
     { name: 'HostKeyAlias not in known_hosts', alias: 'alias-unknown', block: () => [`Port ${P()}`, 'HostKeyAlias other-alias'], ssh: 'refuses', builtin: 'host-key-unknown' },
     { name: 'GlobalKnownHostsFile', alias: 'global', block: () => [`Port ${P()}`, `UserKnownHostsFile ${kh('empty')}`, `GlobalKnownHostsFile ${kh('empty')} ${kh('plain')}`], ssh: 'connects', builtin: 'connects' },
     { name: 'UserKnownHostsFile with several files', alias: 'several', block: () => [`Port ${P()}`, `UserKnownHostsFile ${kh('empty')} ${lab.path('kh', 'missing')} ${kh('plain')}`], ssh: 'connects', builtin: 'connects' },
-    { name: 'StrictHostKeyChecking yes, unknown key', alias: 'strict-unknown', block: () => [`Port ${P()}`, 'StrictHostKeyChecking yes', `UserKnownHostsFile ${kh('empty')}`], ssh: 'refuses', builtin: 'host-key-unknown' },
+    { name: 'StrictHostKeyChecking yes, unknown key', alias: 'strict-unknown', says: /StrictHostKeyChecking yes/, block: () => [`Port ${P()}`, 'StrictHostKeyChecking yes', `UserKnownHostsFile ${kh('empty')}`], ssh: 'refuses', builtin: 'host-key-unknown' },
     { name: 'StrictHostKeyChecking yes, known key', alias: 'strict-known', block: () => [`Port ${P()}`, 'StrictHostKeyChecking yes'], ssh: 'connects', builtin: 'connects' },
     {
       name: 'StrictHostKeyChecking accept-new writes the line (separate copies per tool)',
@@ -146,7 +148,7 @@ function cases(): Case[] {
       builtin: 'host-key-changed',
       builtinGap: 'by design: Tether never accepts a changed host key (ssh connects with password auth and forwarding off)',
     },
-    { name: 'RequiredRSASize above the host RSA key', alias: 'rsa-size', block: () => [`Port ${P()}`, 'HostKeyAlgorithms rsa-sha2-512', `UserKnownHostsFile ${kh('rsa')}`, 'RequiredRSASize 4096'], ssh: 'refuses', builtin: 'host-key-changed' },
+    { name: 'RequiredRSASize above the host RSA key', alias: 'rsa-size', says: /below RequiredRSASize 4096/, block: () => [`Port ${P()}`, 'HostKeyAlgorithms rsa-sha2-512', `UserKnownHostsFile ${kh('rsa')}`, 'RequiredRSASize 4096'], ssh: 'refuses', builtin: 'host-key-changed' },
     // Authentication.
     { name: 'IdentityFile, no agent', alias: 'key-file', block: () => [`Port ${P()}`, 'IdentityAgent none', `IdentityFile ${lab.path('keys', 'plain')}`], ssh: 'connects', builtin: 'connects' },
     { name: 'IdentityFile encrypted, no agent, no terminal', alias: 'key-locked', block: () => [`Port ${P()}`, 'IdentityAgent none', `IdentityFile ${lab.path('keys', 'locked')}`], ssh: 'refuses', builtin: 'ssh-auth-failed' },
@@ -155,7 +157,7 @@ function cases(): Case[] {
     { name: 'IdentityAgent SSH_AUTH_SOCK', alias: 'agent-token', block: () => [`Port ${P()}`, 'IdentityAgent SSH_AUTH_SOCK'], ssh: 'connects', builtin: 'connects' },
     { name: 'IdentityAgent none', alias: 'agent-none', block: () => [`Port ${P()}`, 'IdentityAgent none', `IdentityFile ${lab.path('keys', 'no-such-key')}`], ssh: 'refuses', builtin: 'ssh-auth-failed' },
     { name: 'IdentitiesOnly with an agent holding 8 keys', alias: 'identities-only', block: () => [`Port ${P()}`, 'IdentitiesOnly yes', `IdentityFile ${lab.path('keys', 'key8')}`], env: () => ({ SSH_AUTH_SOCK: lab.agents.eight!.socket }), ssh: 'connects', builtin: 'connects' },
-    { name: 'an agent holding 8 keys, the right one last (MaxAuthTries 6)', alias: 'too-many-keys', block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'no-such-key')}`], env: () => ({ SSH_AUTH_SOCK: lab.agents.eight!.socket }), ssh: 'refuses', builtin: 'ssh-auth-failed' },
+    { name: 'an agent holding 8 keys, the right one last (MaxAuthTries 6)', alias: 'too-many-keys', says: /Too many authentication failures/, block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'no-such-key')}`], env: () => ({ SSH_AUTH_SOCK: lab.agents.eight!.socket }), ssh: 'refuses', builtin: 'ssh-auth-failed' },
     { name: 'stale SSH_AUTH_SOCK falls back to the key file', alias: 'stale-agent', block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'plain')}`], env: () => ({ SSH_AUTH_SOCK: lab.path('no-agent.sock') }), ssh: 'connects', builtin: 'connects' },
     { name: 'SSH_AUTH_SOCK naming a file that is no socket falls back to the key file', alias: 'not-an-agent', block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'plain')}`], env: () => ({ SSH_AUTH_SOCK: lab.path('keys', 'plain.pub') }), ssh: 'connects', builtin: 'connects' },
     {
@@ -177,8 +179,10 @@ function cases(): Case[] {
       ssh: 'connects',
       builtin: 'connects',
       check: (tool) => {
-        const args = readFileSync(join(lab.path('copies', `proxy-pipe-${tool}`), 'args'), 'utf8').trim().split('\n');
-        expect(JSON.parse(args[0]!)).toEqual(['127.0.0.1', P(), 'root', 'proxy-pipe', '%']);
+        const run = JSON.parse(readFileSync(join(lab.path('copies', `proxy-pipe-${tool}`), 'args'), 'utf8').trim().split('\n')[0]!) as { args: string[]; tetherVars: string[] };
+        expect(run.args).toEqual(['127.0.0.1', P(), 'root', 'proxy-pipe', '%']);
+        // Tether's own variables (the vault passphrase among them) stay out of the user's command.
+        if (tool !== 'ssh') expect(run.tetherVars).toEqual([]);
       },
     },
     { name: 'ProxyCommand ssh -W %h:%p jump', alias: 'proxy-ssh-w', block: () => [`Port ${P()}`, `ProxyCommand ssh -F ${lab.config} -o BatchMode=yes -W %h:%p jump`], via: () => [s.jump!], ssh: 'connects', builtin: 'connects' },
@@ -369,7 +373,10 @@ async function runCase(c: Case, transport: Transport): Promise<void> {
   const after = (c.via?.() ?? []).map((d) => d.acceptedLogins());
   results.push({ name: c.name, ssh: ssh.outcome, builtin: `${tether.outcome}${c.builtinGap ? ' (gap)' : ''}`, ...(c.builtinGap ? { gap: c.builtinGap } : {}), ms: tether.ms });
   expect(ssh.outcome, `ssh: ${ssh.text}`).toBe(c.ssh);
-  if (transport === 'builtin') expect(tether.outcome, `tether (builtin): ${tether.text}`).toBe(c.builtin);
+  if (transport === 'builtin') {
+    expect(tether.outcome, `tether (builtin): ${tether.text}`).toBe(c.builtin);
+    if (c.says) expect(tether.text).toMatch(c.says);
+  }
   else if (c.ssh === 'connects') expect(tether.outcome, `tether (${transport}): ${tether.text}`).toBe('connects');
   else expect(tether.outcome, `tether (${transport}) must refuse in one line: ${tether.text}`).not.toMatch(/^(connects|other)$/);
   // Never a crash: no stack, no unhandled 'error'.

@@ -1,11 +1,12 @@
 // A ProxyCommand without nc: `node tcp-pipe.mjs HOST PORT [more words]` joins stdin/stdout to a
-// TCP connection. With TT_PIPE_LOG set it appends its arguments there, so a test can compare
-// what ssh and Tether expanded %h %p %r %n to.
+// TCP connection. With TT_PIPE_LOG set it appends its arguments there (and the names of any
+// TETHER_* variables it was given), so a test can compare what ssh and Tether expanded.
 import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 
 const [host, port] = process.argv.slice(2);
-if (process.env.TT_PIPE_LOG) appendFileSync(process.env.TT_PIPE_LOG, JSON.stringify(process.argv.slice(2)) + '\n');
+const tetherVars = Object.keys(process.env).filter((k) => k.startsWith('TETHER_'));
+if (process.env.TT_PIPE_LOG) appendFileSync(process.env.TT_PIPE_LOG, JSON.stringify({ args: process.argv.slice(2), tetherVars }) + '\n');
 const socket = net.connect(Number(port), host);
 process.stdin.pipe(socket);
 socket.pipe(process.stdout);
