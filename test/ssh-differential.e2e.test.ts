@@ -316,8 +316,10 @@ describe.skipIf(!sshdAvailable || !hasSsh)('ssh vs Tether, Host by Host (real ss
     console.log(`ssh       builtin\n${rows.join('\n')}`);
     w.stopServerDaemon();
     await waitFor(() => !w.daemonState() || undefined, 'daemon gone', 5000).catch(() => undefined);
-    expect(w.world.leaks()).toEqual([]);
+    lab?.stop();
+    const leaks = w.world.leaks();
     await w.dispose();
+    expect(leaks).toEqual([]);
   });
 
   it('the table is well formed: 40+ Hosts, every refusal by ssh refused by Tether, every gap explained', () => {

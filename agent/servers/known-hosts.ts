@@ -37,6 +37,22 @@ export function keyTypeOf(keyBlob: Buffer): string {
   return keyBlob.subarray(4, 4 + len).toString('latin1');
 }
 
+/** Bits of an ssh-rsa key's modulus (blob: string type, mpint e, mpint n); 0 if malformed. */
+export function rsaModulusBits(blob: Buffer): number {
+  let pos = 0;
+  const next = (): Buffer => {
+    if (pos + 4 > blob.length) return Buffer.alloc(0);
+    const len = blob.readUInt32BE(pos);
+    pos += 4 + len;
+    return blob.subarray(pos - len, pos);
+  };
+  next();
+  next();
+  let n = next();
+  while (n.length && n[0] === 0) n = n.subarray(1);
+  return n.length ? (n.length - 1) * 8 + (32 - Math.clz32(n[0]!)) : 0;
+}
+
 /** put_host_port(): `host`, or `[host]:port` when the port is not 22; lowercased as ssh does. */
 export function knownHostName(host: string, port: number): string {
   return port === 22 || port === 0 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey } from 'ssh2';
+import { rsaModulusBits } from '../servers/known-hosts.js';
 import type { SshHost } from '../servers/ssh-host.js';
 import { plainKeyType } from './ssh2-options.js';
 
@@ -68,25 +69,11 @@ function publicBlob(file: string): Buffer | undefined {
   return undefined;
 }
 
-function rsaBits(blob: Buffer): number {
-  let pos = 0;
-  const next = () => {
-    const len = blob.readUInt32BE(pos);
-    pos += 4 + len;
-    return blob.subarray(pos - len, pos);
-  };
-  next();
-  next();
-  let n = next();
-  while (n.length && n[0] === 0) n = n.subarray(1);
-  return n.length ? (n.length - 1) * 8 + (32 - Math.clz32(n[0]!)) : 0;
-}
-
 /** PubkeyAcceptedAlgorithms and RequiredRSASize, as ssh filters its identities. ssh2 signs RSA with rsa-sha2-256 first. */
 function keyAllowed(host: SshHost, blob: Buffer, type: string): boolean {
   const accepted = host.pubkeyAcceptedAlgorithms;
   if (type === 'ssh-rsa') {
-    if (rsaBits(blob) < (host.requiredRsaSize ?? 1024)) return false;
+    if (rsaModulusBits(blob) < (host.requiredRsaSize ?? 1024)) return false;
     return !accepted || accepted.includes('rsa-sha2-256');
   }
   return !accepted || accepted.some((a) => plainKeyType(a) === type);

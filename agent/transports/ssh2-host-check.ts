@@ -4,27 +4,11 @@
 // than ssh: a changed or revoked key is refused even with StrictHostKeyChecking no.
 import { AgentError } from '../errors.js';
 import { HostKeyUnknownError } from '../servers/host-key-trust.js';
-import { addKnownHost, keyTypeOf, knownHostName, knownHostsLine, lookupName, sshFingerprint, verifyHostKey, type HostKeyVerdict } from '../servers/known-hosts.js';
+import { addKnownHost, keyTypeOf, rsaModulusBits, knownHostName, knownHostsLine, lookupName, sshFingerprint, verifyHostKey, type HostKeyVerdict } from '../servers/known-hosts.js';
 import { checkRevokedKeys } from '../servers/revoked-keys.js';
 import type { SshHost } from '../servers/ssh-host.js';
 
 export type HostKeyDecision = { ok: true; added?: string } | { ok: false; error: AgentError };
-
-/** Bits of an ssh-rsa key's modulus (string type, mpint e, mpint n). */
-function rsaBits(blob: Buffer): number {
-  let pos = 0;
-  const next = () => {
-    const len = blob.readUInt32BE(pos);
-    const v = blob.subarray(pos + 4, pos + 4 + len);
-    pos += 4 + len;
-    return v;
-  };
-  next();
-  next();
-  let n = next();
-  while (n.length && n[0] === 0) n = n.subarray(1);
-  return n.length ? (n.length - 1) * 8 + (32 - Math.clz32(n[0]!)) : 0;
-}
 
 function where(host: SshHost): string {
   return host.port === 22 ? host.hostName : `[${host.hostName}]:${host.port}`;
@@ -45,8 +29,8 @@ export function decideHostKey(host: SshHost, key: Buffer, ip?: string): HostKeyD
   const keyType = keyTypeOf(key);
   const fingerprint = sshFingerprint(key);
   const minimum = host.requiredRsaSize ?? 1024;
-  if (keyType === 'ssh-rsa' && rsaBits(key) < minimum) {
-    return { ok: false, error: new AgentError('host-key-changed', `${host.alias} (${where(host)}) presents an RSA host key of ${rsaBits(key)} bits, below RequiredRSASize ${minimum}: not connecting`) };
+  if (keyType === 'ssh-rsa' && rsaModulusBits(key) < minimum) {
+    return { ok: false, error: new AgentError('host-key-changed', `${host.alias} (${where(host)}) presents an RSA host key of ${rsaModulusBits(key)} bits, below RequiredRSASize ${minimum}: not connecting`) };
   }
   for (const file of host.revokedHostKeys ?? []) {
     const r = checkRevokedKeys(file, key);
@@ -73,8 +57,9 @@ export function decideHostKey(host: SshHost, key: Buffer, ip?: string): HostKeyD
     return { ok: true, added: host.knownHostsFiles[0]! };
   }
   const cert = verdict.caOnly ? '; known_hosts vouches for it only through a @cert-authority line, and the built-in transport cannot check host certificates (use OpenSSH: TETHER_SSH=openssh)' : '';
-  if (strict === 'yes') {
-    return { ok: false, error: new AgentError('host-key-unknown', `unknown host key for ${host.alias} (${where(host)}): ${keyType} ${fingerprint}, and StrictHostKeyChecking yes: add it to ${host.knownHostsFiles[0] ?? 'known_hosts'} yourself${cert}`) };
+  // StrictHostKeyChecking yes, or nowhere to record it: no trust-on-first-use offer either.
+  if (strict === 'yes' || !host.knownHostsFiles.length) {
+    return { ok: false, error: new AgentError('host-key-unknown', `unknown host key for ${host.alias} (${where(host)}): ${keyType} ${fingerprint}, ${strict === 'yes' ? 'and StrictHostKeyChecking yes' : 'and UserKnownHostsFile none'}: add it to known_hosts yourself${cert}`) };
   }
   const presented = { alias: host.alias, host: host.hostName, port: host.port, keyType, key, fingerprint, knownHostsFile: host.knownHostsFiles[0] ?? '', name };
   return {

@@ -95,6 +95,11 @@ export class SshLab {
     return agent;
   }
 
+  /** Stops the lab's own ssh-agents (the World's sshds and agent stop with it). */
+  stop(): void {
+    for (const agent of Object.values(this.agents)) agent.stop();
+  }
+
   /** A known_hosts file in kh/ with these lines. */
   knownHosts(name: string, lines: string[]): string {
     const file = this.path('kh', name);
