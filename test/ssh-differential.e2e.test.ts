@@ -157,6 +157,14 @@ function cases(): Case[] {
     { name: 'IdentityAgent SSH_AUTH_SOCK', alias: 'agent-token', block: () => [`Port ${P()}`, 'IdentityAgent SSH_AUTH_SOCK'], ssh: 'connects', builtin: 'connects' },
     { name: 'IdentityAgent none', alias: 'agent-none', block: () => [`Port ${P()}`, 'IdentityAgent none', `IdentityFile ${lab.path('keys', 'no-such-key')}`], ssh: 'refuses', builtin: 'ssh-auth-failed' },
     { name: 'IdentitiesOnly with an agent holding 8 keys', alias: 'identities-only', block: () => [`Port ${P()}`, 'IdentitiesOnly yes', `IdentityFile ${lab.path('keys', 'key8')}`], env: () => ({ SSH_AUTH_SOCK: lab.agents.eight!.socket }), ssh: 'connects', builtin: 'connects' },
+    {
+      name: 'IdentitiesOnly with an IdentityFile that is only a .pub (the agent holds the key)',
+      alias: 'identities-only-pub',
+      block: () => [`Port ${P()}`, 'IdentitiesOnly yes', `IdentityFile ${lab.path('keys', 'selector')}`],
+      env: () => ({ SSH_AUTH_SOCK: lab.agents.eight!.socket }),
+      ssh: 'connects',
+      builtin: 'connects',
+    },
     { name: 'an agent holding 8 keys, the right one last (MaxAuthTries 6)', alias: 'too-many-keys', says: /Too many authentication failures/, block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'no-such-key')}`], env: () => ({ SSH_AUTH_SOCK: lab.agents.eight!.socket }), ssh: 'refuses', builtin: 'ssh-auth-failed' },
     { name: 'stale SSH_AUTH_SOCK falls back to the key file', alias: 'stale-agent', block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'plain')}`], env: () => ({ SSH_AUTH_SOCK: lab.path('no-agent.sock') }), ssh: 'connects', builtin: 'connects' },
     { name: 'SSH_AUTH_SOCK naming a file that is no socket falls back to the key file', alias: 'not-an-agent', block: () => [`Port ${P()}`, `IdentityFile ${lab.path('keys', 'plain')}`], env: () => ({ SSH_AUTH_SOCK: lab.path('keys', 'plain.pub') }), ssh: 'connects', builtin: 'connects' },
@@ -246,6 +254,7 @@ async function buildLab(): Promise<void> {
   // %n-%p: the key the `tokens` Host finds only through its tokens.
   execFileSync('cp', [lab.path('keys', 'plain'), lab.path('keys', `tokens-${P}`)]);
   execFileSync('cp', [lab.path('keys', 'plain.pub'), lab.path('keys', `tokens-${P}.pub`)]);
+  execFileSync('cp', [lab.path('keys', 'key8.pub'), lab.path('keys', 'selector.pub')]);
   for (const name of ['multi', 'jump', 'hop1', 'hop2', 'lhop1', 'lhop2']) lab.trust(s[name]!);
   const ed = s.multi!.keyLine('ed25519');
   const at = `[127.0.0.1]:${P}`;

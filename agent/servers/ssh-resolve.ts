@@ -84,7 +84,7 @@ export function parseSshG(text: string): SshOptions {
 
 function runSshG(binary: string, args: string[], env: Record<string, string | undefined>): string {
   try {
-    return execFileSync(binary, ['-G', ...args], { env: sshChildEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, maxBuffer: 4 << 20 });
+    return execFileSync(binary, ['-G', ...args], { env: sshChildEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, maxBuffer: 4 << 20 });
   } catch (err) {
     const e = err as { stderr?: string; code?: string; message: string };
     if (e.code === 'ENOENT') throw new AgentError('bad-config', `${binary} (the OpenSSH client) is not there: fix TETHER_SSH_BINARY or PATH`);

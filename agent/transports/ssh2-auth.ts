@@ -122,7 +122,8 @@ export async function prepareAuth(setup: AuthSetup): Promise<{ handler: AuthHand
 
   const publickey: Step[] = [];
   if (host.pubkeyAuthentication !== false) {
-    const files = host.identityFiles.filter((f) => existsSync(f)).map((file) => ({ file, pub: publicBlob(file) }));
+    // A file whose private half is elsewhere (FILE.pub only) still picks the agent key it names.
+    const files = host.identityFiles.map((file) => ({ file, pub: publicBlob(file) })).filter((f) => f.pub || existsSync(f.file));
     const socket = agentSocketFor(setup);
     const fromAgent: ParsedKey[] = [];
     if (socket) {
