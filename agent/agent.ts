@@ -286,7 +286,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         user = 'root';
       }
     }
-    return new ServerBook(this.config.home, { homeDir: env.HOME || homedir(), localUser: user });
+    return new ServerBook(this.config.home, { homeDir: env.HOME || homedir(), localUser: user, env });
   }
 
   /** Trust on first use: only the key the server presented last time, and only if the person saw its fingerprint. */

@@ -21,6 +21,8 @@ export type AgentErrorCode =
   | 'host-key-changed'
   | 'tls-cert-changed'
   | 'ssh-auth-failed'
+  /** The built-in SSH transport cannot honour an ssh_config option that restricts trust: refused, never ignored. */
+  | 'ssh-option-unsupported'
   | 'server-setup'
   | 'runtime-mismatch'
   | 'runtime-unavailable'

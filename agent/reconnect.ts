@@ -37,7 +37,7 @@ export class Backoff {
 export type ReconnectState = 'CONNECTED' | 'WAITING' | 'CONNECTING' | 'STOPPED';
 
 /** Refusals that another try cannot fix: a person has to act. */
-const FATAL: AgentErrorCode[] = ['host-key-changed', 'host-key-unknown', 'tls-cert-changed', 'server-key-mismatch', 'unknown-server', 'bad-welcome', 'ssh-auth-failed', 'bad-url', 'runtime-mismatch'];
+const FATAL: AgentErrorCode[] = ['host-key-changed', 'host-key-unknown', 'tls-cert-changed', 'server-key-mismatch', 'unknown-server', 'bad-welcome', 'ssh-auth-failed', 'bad-url', 'ssh-option-unsupported', 'runtime-mismatch'];
 
 /**
  * Keeps one server connected: after a link closes that nobody asked to close, retries with

@@ -65,11 +65,51 @@ export class AuthorizedAgents {
     return this.list().find((a) => a.agentKey === agentKey);
   }
 
+  /** Read-modify-write under a lock file: two laptops attaching at the same moment both stay authorized. */
   add(agentKey: string, name: string, now = new Date()): AuthorizedAgent {
     const entry: AuthorizedAgent = { agentKey, name, fingerprint: fingerprint(agentKey), pairedAt: now.toISOString() };
-    const others = this.list().filter((a) => a.agentKey !== agentKey);
     ensurePrivateDir(path.dirname(this.file));
-    writeFileAtomic(this.file, JSON.stringify([...others, entry], null, 2) + '\n', 0o600);
+    withLock(`${this.file}.lock`, () => {
+      const others = this.list().filter((a) => a.agentKey !== agentKey);
+      writeFileAtomic(this.file, JSON.stringify([...others, entry], null, 2) + '\n', 0o600);
+    });
     return entry;
+  }
+
+}
+
+/** O_EXCL lock file holding our pid (a dead owner's lock is taken over); waits up to 5 s. */
+function withLock(lock: string, f: () => void): void {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner = 0;
+    try {
+      owner = Number(fs.readFileSync(lock, 'utf8').trim() || 0);
+    } catch {
+      continue; // released just now: try again
+    }
+    if (owner > 0 && !alive(owner)) fs.rmSync(lock, { force: true });
+    else if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${owner}: remove it if no tether attach is running`);
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  try {
+    f();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -138,10 +138,10 @@ describe.skipIf(!sshdAvailable)('servers without Node (real sshd, no node on PAT
     const musl = { getconf: 'exit 1', ldd: 'echo "musl libc (x86_64)" >&2; echo "Version 1.2.4" >&2; exit 1' };
     const oldGlibc = { getconf: '[ "$1" = GNU_LIBC_VERSION ] && { echo "glibc 2.17"; exit 0; }; exec /usr/bin/getconf "$@"' };
     const arm = { uname: 'case "$1" in -m) echo aarch64 ;; *) exec /usr/bin/uname "$@" ;; esac' };
-    const plain = await w.sshd('plain', [`SetEnv PATH=${toolDir('plain')}`]);
-    const muslBox = await w.sshd('musl', [`SetEnv PATH=${toolDir('musl', musl)}`]);
-    const oldBox = await w.sshd('old', [`SetEnv PATH=${toolDir('old', oldGlibc)}`]);
-    const armBox = await w.sshd('arm', [`SetEnv PATH=${toolDir('arm', arm)}`]);
+    const plain = await w.sshd('plain', { extra: [`SetEnv PATH=${toolDir('plain')}`] });
+    const muslBox = await w.sshd('musl', { extra: [`SetEnv PATH=${toolDir('musl', musl)}`] });
+    const oldBox = await w.sshd('old', { extra: [`SetEnv PATH=${toolDir('old', oldGlibc)}`] });
+    const armBox = await w.sshd('arm', { extra: [`SetEnv PATH=${toolDir('arm', arm)}`] });
     for (const s of [plain, muslBox, oldBox, armBox]) w.trust(s);
     homes.bare = w.world.serverHome;
     for (const name of ['bare-builtin', 'musl', 'old', 'arm']) homes[name] = join(w.world.root, `server-${name}`);

@@ -24,11 +24,8 @@ function serverSideBridges(): number[] {
 describe.skipIf(!sshdAvailable)('OpenSSH transport (real sshd, forwarding disabled)', () => {
   beforeAll(async () => {
     w = await SshWorld.create();
-    const box = await w.sshd('locked-down');
-    await box.stop();
     // What hardened sites set: no TCP, agent, X11 or stream-local forwarding at all.
-    box.extraConfig = ['DisableForwarding yes'];
-    await box.start(box.port);
+    const box = await w.sshd('locked-down', { extra: ['DisableForwarding yes'] });
     w.trust(box);
     w.writeConfig([{ alias: 'box', sshd: box }]);
   });

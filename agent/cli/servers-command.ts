@@ -19,7 +19,7 @@ function book(ctx: CliContext): ServerBook {
       user = 'root';
     }
   }
-  return new ServerBook(ctx.paths.home, { homeDir: ctx.env.HOME || homedir(), localUser: user });
+  return new ServerBook(ctx.paths.home, { homeDir: ctx.env.HOME || homedir(), localUser: user, env: ctx.env });
 }
 
 export function serversCommand(args: string[], ctx: CliContext): number {
@@ -37,7 +37,7 @@ export function serversCommand(args: string[], ctx: CliContext): number {
       if (!servers.length) ctx.out('no servers: add Host entries to ~/.ssh/config, or `tether servers add NAME ssh://user@host`');
       for (const s of servers) {
         const jump = s.proxyJump?.length ? `  via ${s.proxyJump.join(',')}` : '';
-        ctx.out(`${s.name}  ${s.url}  (${s.source})${jump}`);
+        ctx.out(s.error ? `${s.name}  (${s.source}) cannot be resolved: ${s.error}` : `${s.name}  ${s.url}  (${s.source})${jump}`);
       }
       return 0;
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
-import { hashedKnownHostsLine } from './known-hosts.js';
+import { knownHostName, knownHostsLine } from './known-hosts.js';
 
 /** A host key an SSH server presented that no known_hosts line vouches for (public, not secret). */
 export interface PresentedHostKey {
@@ -14,6 +14,8 @@ export interface PresentedHostKey {
   fingerprint: string;
   /** Where trusting it writes: the host's first UserKnownHostsFile. */
   knownHostsFile: string;
+  /** The name its known_hosts line carries (HostKeyAlias, else `host` / `[host]:port`). */
+  name?: string;
 }
 
 /** `host-key-unknown`, carrying the key so a person can trust it on first use. */
@@ -32,5 +34,6 @@ export class HostKeyUnknownError extends AgentError {
  */
 export function trustPresentedKey(p: PresentedHostKey): void {
   mkdirSync(dirname(p.knownHostsFile), { recursive: true, mode: 0o700 });
-  appendFileSync(p.knownHostsFile, hashedKnownHostsLine(p.host, p.port, p.keyType, p.key.toString('base64'), randomBytes(20)) + '\n', { mode: 0o600 });
+  const name = p.name ?? knownHostName(p.host, p.port);
+  appendFileSync(p.knownHostsFile, knownHostsLine(name, p.keyType, p.key.toString('base64'), true, randomBytes(20)) + '\n', { mode: 0o600 });
 }

@@ -3,7 +3,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
-import { listHostAliases, readSshConfig, resolveHost, type SshHost } from './ssh-config.js';
+import { listHostAliases, type SshHost } from './ssh-config.js';
+import { explicitConfigFile, resolveSshHost, resolveSshRoute, type ResolveContext } from './ssh-resolve.js';
 
 export const ServerName = z.string().regex(/^[A-Za-z0-9][\w.@-]{0,63}$/, 'letters, digits and ._@- only');
 
@@ -21,6 +22,10 @@ export interface ServerListing {
   port?: number;
   identityFiles?: string[];
   proxyJump?: string[];
+  /** Who worked the values out: `ssh -G` (OpenSSH's own answer) or Tether's parser. */
+  resolvedBy?: string;
+  /** Why the host could not be resolved (a config error): the listing still names it. */
+  error?: string;
 }
 
 /**
@@ -32,7 +37,7 @@ export class ServerBook {
 
   constructor(
     home: string,
-    private readonly sshDir: { homeDir: string; localUser: string },
+    private readonly sshDir: { homeDir: string; localUser: string; env?: NodeJS.ProcessEnv },
   ) {
     this.file = join(home, 'servers.json');
   }
@@ -64,24 +69,39 @@ export class ServerBook {
     return after.length !== before.length;
   }
 
-  sshConfigHost(alias: string): SshHost {
-    return resolveHost(readSshConfig(join(this.sshDir.homeDir, '.ssh', 'config'), this.sshDir.homeDir), alias, this.sshDir);
+  private get resolveContext(): ResolveContext {
+    return { homeDir: this.sshDir.homeDir, localUser: this.sshDir.localUser, env: this.sshDir.env ?? process.env };
+  }
+
+  /** What `ssh TEXT` would use (an alias, a host, `[ssh://]user@host[:port]`). */
+  sshConfigHost(text: string): SshHost {
+    return resolveSshHost(text, this.resolveContext);
+  }
+
+  /** The target and its ProxyJump hops, first hop first, resolved as ssh resolves them. */
+  sshRoute(text: string): { target: SshHost; hops: SshHost[] } {
+    return resolveSshRoute(text, this.resolveContext);
   }
 
   list(): ServerListing[] {
-    const config = readSshConfig(join(this.sshDir.homeDir, '.ssh', 'config'), this.sshDir.homeDir);
-    const fromSsh = listHostAliases(config).map((alias): ServerListing => {
-      const h = resolveHost(config, alias, this.sshDir);
-      return {
-        name: alias,
-        source: 'ssh-config',
-        url: `ssh://${h.user}@${h.hostName}${h.port === 22 ? '' : `:${h.port}`}`,
-        hostName: h.hostName,
-        user: h.user,
-        port: h.port,
-        identityFiles: h.identityFiles,
-        proxyJump: h.proxyJump,
-      };
+    const ctx = this.resolveContext;
+    const fromSsh = listHostAliases({ ...ctx, uid: 0, thisHost: '', ...configFileFor(ctx) }).map((alias): ServerListing => {
+      try {
+        const h = resolveSshHost(alias, ctx);
+        return {
+          name: alias,
+          source: 'ssh-config',
+          url: `ssh://${h.user}@${h.hostName}${h.port === 22 ? '' : `:${h.port}`}`,
+          hostName: h.hostName,
+          user: h.user,
+          port: h.port,
+          identityFiles: h.identityFiles,
+          proxyJump: h.proxyJump,
+          ...(h.resolvedBy ? { resolvedBy: h.resolvedBy } : {}),
+        };
+      } catch (err) {
+        return { name: alias, source: 'ssh-config', url: `ssh://${alias}`, error: err instanceof Error ? err.message : String(err) };
+      }
     });
     const added = this.saved().map((s): ServerListing => ({ name: s.name, source: 'added', url: s.url }));
     return [...added, ...fromSsh.filter((h) => !added.some((a) => a.name === h.name))];
@@ -92,4 +112,9 @@ export class ServerBook {
     writeFileSync(tmp, JSON.stringify({ servers }, null, 2) + '\n', { mode: 0o600 });
     renameSync(tmp, this.file);
   }
+}
+
+function configFileFor(ctx: ResolveContext): { configFile?: string } {
+  const file = explicitConfigFile(ctx);
+  return file ? { configFile: file } : {};
 }

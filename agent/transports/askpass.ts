@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { shellQuote } from './shell-quote.js';
@@ -8,40 +8,29 @@ import { classifyPrompt, type SshPrompter } from './ssh-prompt.js';
 // ssh runs $SSH_ASKPASS with the prompt as its argument and reads the answer from its stdout.
 // This client hands the prompt to the agent over a socket and prints what a person answered:
 // the answer passes through two pipes and is never written to a file or an argv.
+// It finds its broker from its own arguments: the environment is ssh's, which its ProxyCommand shares.
 const CLIENT = [
-  'const s=require("net").connect(process.env.TETHER_ASKPASS_SOCKET);let b="";',
-  's.on("connect",()=>s.write(JSON.stringify({token:process.env.TETHER_ASKPASS_TOKEN,prompt:process.argv[1]||"",mode:process.env.SSH_ASKPASS_PROMPT||""})+"\\n"));',
+  'const [,sock,token,prompt]=process.argv;const s=require("net").connect(sock);let b="";',
+  's.on("connect",()=>s.write(JSON.stringify({token,prompt:prompt||"",mode:process.env.SSH_ASKPASS_PROMPT||""})+"\\n"));',
   's.on("data",d=>{b+=d;const i=b.indexOf("\\n");if(i<0)return;let r;try{r=JSON.parse(b.slice(0,i))}catch{process.exit(1)}',
   'if(typeof r.answer==="string"){process.stdout.write(r.answer+"\\n",()=>process.exit(0))}else process.exit(1)});',
   's.on("error",()=>process.exit(1));s.on("close",()=>process.exit(1));',
 ].join('');
 
-/** The askpass program: a tiny sh wrapper that runs the client with this process's Node (Electron as Node in the tray). */
-export function askpassScript(nodePath = process.execPath): string {
-  return `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${shellQuote(nodePath)} -e ${shellQuote(CLIENT)} -- "$@"\n`;
-}
-
-/** Writes the askpass program into the agent's 0700 run folder (once per content) and returns its path. */
-export function installAskpass(runDir: string): string {
-  const file = join(runDir, 'ssh-askpass');
-  const body = askpassScript();
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // first use
-  }
-  if (current !== body) writeFileSync(file, body, { mode: 0o700 });
-  return file;
+/** One ssh's askpass program: a tiny sh wrapper that runs the client with this process's Node (Electron as Node in the tray). */
+export function askpassScript(socketPath: string, token: string, nodePath = process.execPath): string {
+  return `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${shellQuote(nodePath)} -e ${shellQuote(CLIENT)} -- ${shellQuote(socketPath)} ${shellQuote(token)} "$@"\n`;
 }
 
 /**
  * One ssh process's prompts: a Unix socket in the run folder that the askpass program talks
- * to, with a token only that ssh's environment carries. Each prompt goes to `prompter`;
+ * to, with a token only that ssh's own askpass program holds. Each prompt goes to `prompter`;
  * `none` (a FIDO key's "confirm user presence", which ssh dismisses itself) is only shown.
  */
 export class AskpassBroker {
   readonly socketPath: string;
+  /** The askpass program for this ssh alone (0700, in the run folder; gone with the broker). */
+  readonly program: string;
   private readonly token = randomBytes(16).toString('hex');
   private readonly server: net.Server;
   /** Every prompt ssh showed, in order (host-key prompts carry the fingerprint for error lines). */
@@ -53,7 +42,9 @@ export class AskpassBroker {
     private readonly prompter: SshPrompter | undefined,
     private readonly notice: ((line: string) => void) | undefined,
   ) {
-    this.socketPath = join(runDir, `askpass-${randomBytes(6).toString('hex')}.sock`);
+    const id = randomBytes(6).toString('hex');
+    this.socketPath = join(runDir, `askpass-${id}.sock`);
+    this.program = join(runDir, `askpass-${id}`);
     this.server = net.createServer((conn) => this.serve(conn));
   }
 
@@ -63,17 +54,19 @@ export class AskpassBroker {
       broker.server.once('error', reject);
       broker.server.listen(broker.socketPath, () => resolve());
     });
+    writeFileSync(broker.program, askpassScript(broker.socketPath, broker.token), { mode: 0o700 });
     return broker;
   }
 
   /** The variables that make ssh ask through us, never at a terminal of its own. */
-  env(askpassProgram: string): Record<string, string> {
-    return { SSH_ASKPASS: askpassProgram, SSH_ASKPASS_REQUIRE: 'force', TETHER_ASKPASS_SOCKET: this.socketPath, TETHER_ASKPASS_TOKEN: this.token };
+  env(): Record<string, string> {
+    return { SSH_ASKPASS: this.program, SSH_ASKPASS_REQUIRE: 'force' };
   }
 
   close(): void {
     this.server.close();
     rmSync(this.socketPath, { force: true });
+    rmSync(this.program, { force: true });
   }
 
   private serve(conn: net.Socket): void {

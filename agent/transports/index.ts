@@ -1,7 +1,7 @@
 import { homedir, userInfo } from 'node:os';
 import { AgentError } from '../errors.js';
 import { ServerBook } from '../servers/server-book.js';
-import { parseHop, type SshHost } from '../servers/ssh-config.js';
+import type { SshHost } from '../servers/ssh-config.js';
 import { OpenSshTransport } from './openssh.js';
 import type { RuntimeSource } from './boot-session.js';
 import { laptopRuntimes } from '../runtime/runtime-store.js';
@@ -47,7 +47,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
   if (!ctx) throw new AgentError('bad-url', `cannot connect to "${url}" here: only unix:/path/to/tether.sock`);
   const env = ctx.env ?? process.env;
   const homeDir = env.HOME || homedir();
-  const book = new ServerBook(ctx.home, { homeDir, localUser: env.USER || safeUser() });
+  const book = new ServerBook(ctx.home, { homeDir, localUser: env.USER || safeUser(), env });
   const saved = book.saved().find((s) => s.name === url);
   const target = saved?.url ?? url;
   if (target.startsWith('wss://')) {
@@ -77,8 +77,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
       ...(ctx.notice ? { notice: ctx.notice } : {}),
     });
   }
-  const host = sshHost(book, target);
-  const hops = host.proxyJump.map((hop) => sshHost(book, hop));
+  const { target: host, hops } = sshHost(book, target);
   return new SshTransport({
     serverName: url,
     target: host,
@@ -102,11 +101,9 @@ function sshMode(value: string | undefined): SshMode | undefined {
   throw new AgentError('bad-url', `--ssh ${value.slice(0, 40)}: say openssh or builtin`);
 }
 
-/** An alias or `[ssh://]user@host:port`, with ~/.ssh/config applied as ssh applies it. */
-function sshHost(book: ServerBook, text: string): SshHost {
-  const hop = parseHop(text);
-  const base = book.sshConfigHost(hop.host);
-  return { ...base, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
+/** An alias or `[ssh://]user@host:port`, resolved as ssh resolves it (`ssh -G`), with its ProxyJump hops. */
+function sshHost(book: ServerBook, text: string): { target: SshHost; hops: SshHost[] } {
+  return book.sshRoute(text);
 }
 
 function safeUser(): string {

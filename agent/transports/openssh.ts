@@ -4,7 +4,7 @@ import type WebSocket from 'ws';
 import type { PinnedServer } from '../config.js';
 import { childEnv } from '../child-env.js';
 import { fingerprint } from '../crypto.js';
-import { AskpassBroker, installAskpass } from './askpass.js';
+import { AskpassBroker } from './askpass.js';
 import { bootScript } from './boot-script.js';
 import { BootEnded, runBoot, type RuntimeSource } from './boot-session.js';
 import { HostKeyUnknownError } from '../servers/host-key-trust.js';
@@ -81,7 +81,7 @@ export class OpenSshTransport implements Transport {
       // agent's terminal reaches the agent, which says bye over this very ssh.
       detached: true,
       // ssh and what it runs (ProxyCommand, askpass) never see the vault passphrase.
-      env: { ...childEnv(this.opts.env), ...askpass.env(installAskpass(this.opts.runDir)) },
+      env: { ...childEnv(this.opts.env), ...askpass.env() },
     });
     const exited = watchChild(child);
     try {

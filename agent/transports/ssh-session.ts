@@ -1,45 +1,50 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AuthenticationType, ClientChannel, Client as SshClient, ConnectConfig, NextAuthHandler } from 'ssh2';
+import type { ClientChannel, Client as SshClient, ConnectConfig } from 'ssh2';
 import { AgentError } from '../errors.js';
-import { knownKeyTypes, verifyHostKey, type HostKeyVerdict } from '../servers/known-hosts.js';
+import { knownKeyTypes } from '../servers/known-hosts.js';
 import type { SshHost } from '../servers/ssh-config.js';
-import { HostKeyUnknownError } from '../servers/host-key-trust.js';
+import { prepareAuth, type AuthReport, type PromptFn } from './ssh2-auth.js';
+import { decideHostKey } from './ssh2-host-check.js';
+import { refuseUnsupported, ssh2Algorithms } from './ssh2-options.js';
+import { spawnProxyCommand, type ProxyStream } from './proxy-command.js';
 
-const { Client, utils } = ssh2;
+const { Client } = ssh2;
+
+export type { PromptFn, PromptRequest } from './ssh2-auth.js';
 
 export interface SshAuthOptions {
   homeDir: string;
-  /** ssh-agent socket ($SSH_AUTH_SOCK); tried first. */
+  /** ssh-agent socket ($SSH_AUTH_SOCK); tried first unless IdentityAgent says otherwise. */
   agentSocket?: string;
   /** Asked for an encrypted IdentityFile's passphrase; undefined skips that key. */
   passphrase?: (file: string) => Promise<string | undefined>;
+  /**
+   * Asks the person at the laptop (terminal or tray): passphrases, passwords, one-time codes,
+   * other keyboard-interactive questions. Undefined = declined. Without it, nothing is asked.
+   */
+  prompt?: (req: { kind: 'password' | 'otp' | 'passphrase' | 'text'; text: string; echo: boolean; host: string }) => Promise<string | undefined>;
+  /** The environment ProxyCommand runs in and IdentityAgent $VAR reads (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
-
-/**
- * Encrypted IdentityFiles unlocked in this process, by path and mtime: a reconnect (after a
- * network loss, a wake) must not ask again, as ssh-agent would not. Memory only, never logged.
- */
-const unlocked = new Map<string, { mtimeMs: number; key: unknown }>();
-
 /**
  * Opens SSH to `target` through `hops` (ProxyJump, first hop first): each hop's client
- * carries the next one's TCP stream. Every host key is checked against known_hosts before
- * anything is sent to that host. Resolves with every client, target last.
+ * carries the next one's TCP stream; the first may run over a ProxyCommand. Every host key
+ * is checked before anything is sent to that host. Resolves with every client, target last.
  */
 export async function openSshChain(target: SshHost, hops: SshHost[], opts: SshAuthOptions): Promise<SshClient[]> {
   const clients: SshClient[] = [];
+  const chain = [...hops, target];
   try {
     let sock: Duplex | undefined;
-    for (const host of [...hops, target]) {
+    for (const [i, host] of chain.entries()) {
       const client = await connectOne(host, sock, opts);
       clients.push(client);
-      const next = [...hops, target][clients.length];
+      const next = chain[i + 1];
       if (next) sock = await forwardTcp(client, next.hostName, next.port, host.alias);
     }
     return clients;
@@ -49,120 +54,97 @@ export async function openSshChain(target: SshHost, hops: SshHost[], opts: SshAu
   }
 }
 
-function connectOne(host: SshHost, sock: Duplex | undefined, opts: SshAuthOptions): Promise<SshClient> {
+async function connectOne(host: SshHost, carried: Duplex | undefined, opts: SshAuthOptions): Promise<SshClient> {
+  refuseUnsupported(host);
+  const env = opts.env ?? process.env;
+  const known = knownKeyTypes({ files: [...host.knownHostsFiles, ...(host.globalKnownHostsFiles ?? [])], hostName: host.hostName, port: host.port, ...(host.hostKeyAlias !== undefined ? { alias: host.hostKeyAlias } : {}) });
+  const algorithms = ssh2Algorithms(host, known);
+  const { handler, report } = await prepareAuth({
+    host,
+    env,
+    ...(opts.agentSocket ? { agentSocket: opts.agentSocket } : {}),
+    ...(opts.prompt ? { prompt: opts.prompt as PromptFn } : {}),
+    ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+  });
+  // CheckHostIP needs the address connected to: look it up first and connect to that.
+  let address: string | undefined;
+  if (!carried && host.proxyCommand === undefined && host.checkHostIP) {
+    address = isIP(host.hostName) ? host.hostName : (await lookup(host.hostName, { family: host.addressFamily === 'inet6' ? 6 : host.addressFamily === 'inet' ? 4 : 0 }).catch(() => undefined))?.address;
+  }
+  const proxy: ProxyStream | undefined = !carried && host.proxyCommand !== undefined ? spawnProxyCommand(host.proxyCommand, env) : undefined;
+  const sock = carried ?? proxy?.stream;
   const client = new Client();
-  let verdict: HostKeyVerdict | undefined;
-  let presented: Buffer | undefined;
-  /** Keys whose typed passphrase did not decrypt them: named in the error if no other key gets in. */
-  const wrongPassphrase: string[] = [];
-  const known = knownKeyTypes(host.knownHostsFiles, host.hostName, host.port);
+  let refusal: AgentError | undefined;
+  let verified = false;
   const config: ConnectConfig = {
-    host: host.hostName,
+    host: address ?? host.hostName,
     port: host.port,
     username: host.user,
     readyTimeout: opts.readyTimeoutMs ?? 20_000,
     // Our own heartbeats watch the link; SSH keepalives catch a dead hop underneath.
     keepaliveInterval: 5000,
     keepaliveCountMax: 3,
+    ...(host.addressFamily === 'inet' ? { forceIPv4: true } : host.addressFamily === 'inet6' ? { forceIPv6: true } : {}),
     hostVerifier: (key: Buffer) => {
-      verdict = verifyHostKey(host.knownHostsFiles, host.hostName, host.port, key);
-      presented = key;
-      return verdict.state === 'known';
+      try {
+        const decision = decideHostKey(host, key, sock ? undefined : address);
+        if (!decision.ok) refusal = decision.error;
+        else verified = true;
+        return decision.ok;
+      } catch (err) {
+        refusal = err instanceof AgentError ? err : new AgentError('connect-failed', `checking the host key of ${host.alias}: ${(err as Error).message}`);
+        return false;
+      }
     },
-    authHandler: authSequence(host, opts, wrongPassphrase),
+    authHandler: handler,
     ...(sock ? { sock } : {}),
-    // Ask first for a key type known_hosts holds, so a host with several keys is checked against the one we know.
-    ...(known.length ? { algorithms: { serverHostKey: { prepend: hostKeyAlgorithms(known) } } } : {}),
-  } as ConnectConfig;
+    algorithms: algorithms as ConnectConfig['algorithms'],
+  };
   return new Promise((resolve, reject) => {
-    client.once('ready', () => {
-      client.removeAllListeners('error');
-      client.on('error', () => {}); // 'close' follows; the transport watches that
-      resolve(client);
-    });
-    client.once('error', (err: Error & { level?: string }) => {
+    let settled = false;
+    const fail = (err: Error & { level?: string }) => {
+      if (settled) return;
+      settled = true;
       client.end();
-      reject(sshError(host, err, verdict, presented, wrongPassphrase));
+      proxy?.stream.destroy();
+      reject(refusal ?? sshError(host, err, verified, report, proxy));
+    };
+    // Listening for good: ssh2 may emit several errors (a failed login, then the server's
+    // disconnect); none may reach the process as an unhandled 'error'.
+    client.on('error', (err: Error & { level?: string }) => {
+      if (err.level === 'agent') return; // an agent that went away mid-login: ssh2 moves on
+      fail(err);
+    });
+    client.once('close', () => fail(new Error('the connection closed during the handshake')));
+    client.once('ready', () => {
+      settled = true;
+      resolve(client);
     });
     client.connect(config);
   });
 }
 
-function hostKeyAlgorithms(keyTypes: string[]): string[] {
-  return keyTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
-}
-
-function sshError(host: SshHost, err: Error & { level?: string }, verdict: HostKeyVerdict | undefined, key: Buffer | undefined, wrongPassphrase: string[] = []): AgentError {
-  const where = host.port === 22 ? host.hostName : `[${host.hostName}]:${host.port}`;
-  if (verdict?.state === 'unknown' && key) {
-    // The key travels with the error so the tray can offer trust on first use.
-    const presented = { alias: host.alias, host: host.hostName, port: host.port, keyType: verdict.keyType, key, fingerprint: verdict.fingerprint, knownHostsFile: host.knownHostsFiles[0] ?? '' };
-    return new HostKeyUnknownError(
-      presented,
-      `unknown host key for ${host.alias} (${where}): ${verdict.keyType} ${verdict.fingerprint}; if that is the server's key, run \`ssh ${host.alias}\` once to add it to known_hosts, then connect again`,
-    );
+function sshError(host: SshHost, err: Error & { level?: string }, verified: boolean, report: AuthReport, proxy?: ProxyStream): AgentError {
+  const agent = report.agentUnreachable ? ` (ssh-agent ${report.agentUnreachable} did not answer; key files were tried)` : '';
+  if (verified && report.wrongPassphrase.length && (err.level === 'client-authentication' || /authentication/i.test(err.message))) {
+    return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: wrong passphrase for ${report.wrongPassphrase.join(', ')}, and no other key was accepted: connect again and retype it`);
   }
-  if (verdict?.state === 'changed' || verdict?.state === 'revoked') {
-    return new AgentError(
-      'host-key-changed',
-      `HOST KEY ${verdict.state === 'revoked' ? 'REVOKED' : 'CHANGED'} for ${host.alias} (${where}): it now presents ${verdict.keyType} ${verdict.fingerprint}, which ${verdict.file}:${verdict.line} does not allow; someone may be intercepting the connection: not connecting (if the server was reinstalled, fix that line)`,
-    );
+  if (verified && err.level === 'client-authentication') {
+    return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: no key from ssh-agent or IdentityFile was accepted${agent}`);
   }
-  if (err.level === 'client-authentication' && wrongPassphrase.length) {
-    return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: wrong passphrase for ${wrongPassphrase.join(', ')}, and no other key was accepted: connect again and retype it`);
+  if (verified && /authentication/i.test(err.message)) {
+    return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: the server said "${err.message}"${agent}`);
   }
-  if (err.level === 'client-authentication') {
-    return new AgentError('ssh-auth-failed', `SSH login to ${host.alias} as ${host.user} failed: no key from ssh-agent or IdentityFile was accepted`);
-  }
-  return new AgentError('connect-failed', `cannot reach ${host.alias} over SSH: ${err.message}`);
-}
-
-/** ssh's order: every ssh-agent key, then each IdentityFile (or the default key files). */
-function authSequence(host: SshHost, opts: SshAuthOptions, wrongPassphrase: string[]) {
-  const files = host.identityFiles.length ? host.identityFiles : DEFAULT_KEYS.map((k) => join(opts.homeDir, '.ssh', k));
-  const steps: (() => Promise<unknown>)[] = [];
-  if (opts.agentSocket) steps.push(async () => ({ type: 'agent', username: host.user, agent: opts.agentSocket }));
-  for (const file of files) steps.push(() => keyMethod(host.user, file, opts, wrongPassphrase));
-  let i = 0;
-  return (_left: AuthenticationType[] | null, _partial: boolean | null, next: NextAuthHandler) => {
-    const tryNext = (): void => {
-      const step = steps[i++];
-      if (!step) return next(false as never);
-      step().then(
-        (method) => (method ? next(method as never) : tryNext()),
-        () => tryNext(),
-      );
-    };
-    tryNext();
-  };
-}
-
-async function keyMethod(username: string, file: string, opts: SshAuthOptions, wrongPassphrase: string[]): Promise<unknown> {
-  if (!existsSync(file)) return undefined;
-  const mtimeMs = statSync(file).mtimeMs;
-  const cached = unlocked.get(file);
-  if (cached && cached.mtimeMs === mtimeMs) return { type: 'publickey', username, key: cached.key };
-  const data = readFileSync(file);
-  let parsed = utils.parseKey(data);
-  if (parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message)) {
-    const passphrase = await opts.passphrase?.(file);
-    if (passphrase === undefined) return undefined;
-    parsed = utils.parseKey(data, passphrase);
-    if (parsed instanceof Error) {
-      wrongPassphrase.push(file);
-      return undefined;
-    }
-    unlocked.set(file, { mtimeMs, key: Array.isArray(parsed) ? parsed[0] : parsed });
-  }
-  if (parsed instanceof Error) return undefined;
-  return { type: 'publickey', username, key: Array.isArray(parsed) ? parsed[0] : parsed };
+  const why = proxy?.stderr() ? `${err.message} (ProxyCommand: ${proxy.stderr()})` : err.message;
+  return new AgentError('connect-failed', `cannot reach ${host.alias} over SSH: ${why}`);
 }
 
 function forwardTcp(client: SshClient, host: string, port: number, via: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
-      if (err) reject(new AgentError('connect-failed', `${via} could not open a connection to ${host}:${port} (ProxyJump): ${err.message}`));
-      else resolve(stream);
+      if (err) return reject(new AgentError('connect-failed', `${via} could not open a connection to ${host}:${port} (ProxyJump): ${err.message}`));
+      stream.on('error', () => {}); // the next hop's client sees the close
+      resolve(stream);
     });
   });
 }
@@ -172,7 +154,10 @@ export function sshExecChannel(client: SshClient, command: string): Promise<Clie
   return new Promise((resolve, reject) => {
     client.exec(command, (err, channel) => {
       if (err) reject(new AgentError('connect-failed', `cannot run a command over SSH: ${err.message}`));
-      else resolve(channel);
+      else {
+        channel.on('error', () => {}); // 'close' follows, and the boot conversation sees it end
+        resolve(channel);
+      }
     });
   });
 }
@@ -181,8 +166,9 @@ export function sshExecChannel(client: SshClient, command: string): Promise<Clie
 export function forwardUnix(client: SshClient, socketPath: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     client.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
-      if (err) reject(new AgentError('connect-failed', `the server refused a forward to ${socketPath} (AllowStreamLocalForwarding?): ${err.message}`));
-      else resolve(stream);
+      if (err) return reject(new AgentError('connect-failed', `the server refused a forward to ${socketPath} (AllowStreamLocalForwarding?): ${err.message}`));
+      stream.on('error', () => {}); // the WebSocket over it sees the close
+      resolve(stream);
     });
   });
 }

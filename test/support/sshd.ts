@@ -21,10 +21,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
+
+export interface SshdOptions {
+  /** Host keys, in the order sshd offers them (default: ed25519 only). */
+  hostKeys?: HostKeyType[];
+  /** A CA private key (ssh-keygen -s): the first host key gets a host certificate for these principals. */
+  hostCertificate?: { ca: string; principals: string };
+  /** More sshd_config lines (TrustedUserCAKeys, MaxAuthTries, …). */
+  extra?: string[];
+}
+
 /** One sshd: `root` logs in with the keys in `authorizedKeys` (a file in the temp dir). */
 export class Sshd {
   child: ChildProcess | undefined;
   readonly hostKey: string;
+  readonly hostKeys: Record<HostKeyType, string | undefined> = { ed25519: undefined, ecdsa: undefined, rsa: undefined };
   readonly authorizedKeys: string;
   readonly log: string;
   port = 0;
@@ -32,25 +44,44 @@ export class Sshd {
   constructor(
     readonly dir: string,
     readonly name = 'sshd',
-    /** More sshd_config lines, after ours (e.g. `SetEnv PATH=…`: an account whose logins see another PATH). */
-    public extraConfig: string[] = [],
+    readonly options: SshdOptions = {},
   ) {
     mkdirSync(dir, { recursive: true });
-    this.hostKey = join(dir, `${name}_host_ed25519`);
+    for (const type of options.hostKeys ?? ['ed25519']) {
+      const file = join(dir, `${name}_host_${type}`);
+      execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', name, '-f', file]);
+      this.hostKeys[type] = file;
+    }
+    this.hostKey = this.hostKeys[(options.hostKeys ?? ['ed25519'])[0]!]!;
+    if (options.hostCertificate) {
+      execFileSync('ssh-keygen', ['-q', '-s', options.hostCertificate.ca, '-I', `${name}-host`, '-h', '-n', options.hostCertificate.principals, '-V', '-5m:+1d', `${this.hostKey}.pub`]);
+    }
     this.authorizedKeys = join(dir, `${name}_authorized_keys`);
     this.log = join(dir, `${name}.log`);
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', this.hostKey]);
     writeFileSync(this.authorizedKeys, '', { mode: 0o600 });
   }
 
-  /** The host key line as known_hosts wants it, without the host part: "ssh-ed25519 AAAA…". */
+  /** A host key line as known_hosts wants it, without the host part: "ssh-ed25519 AAAA…". */
+  keyLine(type: HostKeyType): string {
+    return readFileSync(`${this.hostKeys[type]}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  }
+
   get hostKeyLine(): string {
     return readFileSync(`${this.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   }
 
-  /** OpenSSH's own SHA256 fingerprint of the host key. */
+  /** OpenSSH's own SHA256 fingerprint of the (first) host key. */
   get fingerprint(): string {
     return execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${this.hostKey}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!;
+  }
+
+  /** How many logins sshd accepted so far (its log), to see which hops a connection went through. */
+  acceptedLogins(): number {
+    try {
+      return (readFileSync(this.log, 'utf8').match(/Accepted \S+ for /g) ?? []).length;
+    } catch {
+      return 0;
+    }
   }
 
   authorize(publicKeyFile: string): void {
@@ -66,7 +97,10 @@ export class Sshd {
       [
         `Port ${this.port}`,
         'ListenAddress 127.0.0.1',
-        `HostKey ${this.hostKey}`,
+        ...Object.values(this.hostKeys)
+          .filter((f): f is string => f !== undefined)
+          .map((f) => `HostKey ${f}`),
+        ...(this.options.hostCertificate ? [`HostCertificate ${this.hostKey}-cert.pub`] : []),
         `PidFile ${join(this.dir, `${this.name}.pid`)}`,
         `AuthorizedKeysFile ${this.authorizedKeys}`,
         'StrictModes no',
@@ -78,7 +112,9 @@ export class Sshd {
         'AllowTcpForwarding yes',
         'ClientAliveInterval 0',
         'LogLevel VERBOSE',
-        ...this.extraConfig,
+        // Real ssh sends SetEnv only where sshd accepts it (the tests point the server's TETHER_HOME).
+        'AcceptEnv TETHER_HOME',
+        ...(this.options.extra ?? []),
         '',
       ].join('\n'),
     );
