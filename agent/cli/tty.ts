@@ -6,15 +6,22 @@ export async function readAll(input: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Prompts on stderr and reads one line with echo off (on, for a yes/no that is no secret). */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, echo = false): Promise<string> {
+/**
+ * Prompts on stderr and reads one line with echo off (on, for a yes/no that is no secret).
+ * `signal` withdraws the question (it was answered elsewhere): rejects with 'withdrawn'.
+ */
+export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, echo = false, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('withdrawn'));
     output.write(question);
     let value = '';
     const wasRaw = input.isRaw;
     input.setRawMode(true);
     input.resume();
+    const onAbort = () => finish(new Error('withdrawn'));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (err?: Error) => {
+      signal?.removeEventListener('abort', onAbort);
       input.off('data', onData);
       input.setRawMode(wasRaw);
       input.pause();
