@@ -13,10 +13,11 @@ export async function readAll(input: NodeJS.ReadableStream): Promise<string> {
 export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, echo = false, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error('withdrawn'));
-    output.write(question);
-    let value = '';
+    // Echo off before the question shows: what is typed as soon as it appears must not echo.
     const wasRaw = input.isRaw;
     input.setRawMode(true);
+    output.write(question);
+    let value = '';
     input.resume();
     const onAbort = () => finish(new Error('withdrawn'));
     signal?.addEventListener('abort', onAbort, { once: true });

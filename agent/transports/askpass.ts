@@ -46,6 +46,8 @@ export class AskpassBroker {
   private readonly server: net.Server;
   /** Every prompt ssh showed, in order (host-key prompts carry the fingerprint for error lines). */
   readonly asked: string[] = [];
+  /** How many of them nobody answered (no terminal or window, cancelled, expired). */
+  unanswered = 0;
   /** Askpass programs still waiting: withdrawn when this ssh's login is over. */
   private readonly live = new Set<net.Socket>();
 
@@ -123,6 +125,7 @@ export class AskpassBroker {
     } catch {
       answer = undefined;
     }
+    if (answer === undefined) this.unanswered += 1;
     if (conn.destroyed) return;
     conn.end(JSON.stringify(answer === undefined ? { refused: true } : { answer }) + '\n');
   }

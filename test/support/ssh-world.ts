@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMockProvider } from '../fixtures/mock-provider.js';
 import { hashedKnownHostsLine } from '../../agent/servers/known-hosts.js';
-import { SshAgent, Sshd, makeClientKey } from './sshd.js';
+import { SshAgent, Sshd, makeClientKey, type SshdOptions } from './sshd.js';
 import { TetherProcess, readJsonIfExists } from './tether-process.js';
 import { World, type DaemonState } from './world.js';
 
@@ -59,8 +59,8 @@ export class SshWorld {
     }
   }
 
-  async sshd(name: string): Promise<Sshd> {
-    const sshd = new Sshd(join(this.world.root, name), name);
+  async sshd(name: string, options: SshdOptions = {}): Promise<Sshd> {
+    const sshd = new Sshd(join(this.world.root, name), name, options);
     sshd.authorize(`${this.clientKey}.pub`);
     await sshd.start();
     this.sshds.push(sshd);

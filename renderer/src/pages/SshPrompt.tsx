@@ -3,12 +3,12 @@ import type { SshPromptView } from '../../../protocol/control.js';
 import { call } from '../bridge.js';
 
 const WHAT: Record<SshPromptView['kind'], string> = {
-  passphrase: 'the passphrase of your SSH key',
-  password: 'your password',
-  otp: 'a one-time code',
-  'host-key': 'to trust an unknown host key',
-  confirm: 'a confirmation',
-  text: 'an answer',
+  passphrase: 'asks for the passphrase of your SSH key',
+  password: 'asks for your password',
+  otp: 'asks for a one-time code',
+  'host-key': 'presents an unknown host key',
+  confirm: 'asks you to confirm',
+  text: 'asks a question',
 };
 
 const FIELD: Record<SshPromptView['kind'], string> = {
@@ -77,7 +77,7 @@ function SshQuestion(props: { prompt: SshPromptView; more: number; onAnswered: (
   return (
     <section className="prompt ssh-prompt" role="alertdialog" aria-labelledby="ssh-prompt-title" aria-describedby="ssh-prompt-text">
       <h1 id="ssh-prompt-title">
-        <span className="server">{p.server || 'SSH'}</span> asks for {WHAT[p.kind]}
+        <span className="server">{p.server || 'SSH'}</span> {WHAT[p.kind]}
       </h1>
       {p.attempt > 1 ? (
         <p role="status" className="error">
