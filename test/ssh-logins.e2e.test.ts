@@ -84,6 +84,33 @@ async function endTerminal(t: { terminal: ChildProcess; exited: Promise<number |
   await t.exited;
 }
 
+let rendererBuilt = false;
+/** The built renderer (once per file) and a browser page on #prompt, attached to the agent's control socket. */
+async function openPromptWindow(browser: Browser, socket: string, pageErrors: string[]): Promise<{ context: BrowserContext; page: Page; stop: () => void }> {
+  const context = await browser.newContext({ viewport: { width: 640, height: 560 } });
+  await serveRenderer(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const { stop } = await attachBridge(page, socket);
+  await page.goto(`${UI_ORIGIN}/index.html#prompt`);
+  await page.getByRole('heading', { name: 'No requests waiting' }).waitFor();
+  return { context, page, stop };
+}
+
+async function browserWithRenderer(): Promise<Browser> {
+  if (!rendererBuilt) await build({ configFile: join(ROOT, 'build/vite.renderer.config.ts'), logLevel: 'silent' });
+  rendererBuilt = true;
+  return launchChromium();
+}
+
+/** What the tray's Connect does: POST /v1/connect; resolves 'ok' or with the agent's refusal. */
+function connectVia(control: ControlClient, server: string): Promise<'ok' | ControlRequestError> {
+  return control.call('POST', '/v1/connect', OkResponse, { server }).then(
+    () => 'ok' as const,
+    (err: unknown) => err as ControlRequestError,
+  );
+}
+
 const serverHome = (box: string) => join(w.world.root, `server-${box}`);
 const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 /** Without an ssh-agent: the encrypted key and the password box must not be helped by one. */
@@ -189,9 +216,9 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
         }
         const code = await Promise.race([t.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
         expect(code).toBe(1);
-        const errors = t.screen().split(/\r?\n/).filter((l) => /^tether: /.test(l));
-        expect(errors).toHaveLength(1);
-        expect(errors[0]).toMatch(/^tether: SSH login to pwbox failed: permission denied \(password\): the password was refused 3 times/);
+        // One line on the screen says it, and what was wrong.
+        const said = t.screen().split(/\r?\n/).filter((l) => /pwbox failed|refused|denied/i.test(l));
+        expect(said).toEqual([expect.stringMatching(/^tether: SSH login to pwbox failed: permission denied \(password\): the password was refused 3 times$/)]);
       } finally {
         await endTerminal(t);
       }
@@ -208,19 +235,12 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
     const pageErrors: string[] = [];
 
     beforeAll(async () => {
-      await build({ configFile: join(ROOT, 'build/vite.renderer.config.ts'), logLevel: 'silent' });
-      browser = await launchChromium();
+      browser = await browserWithRenderer();
       // No terminal: the agent asks only the window, as the tray does.
       agent = w.startAgent(['--connect', 'keybox']);
       await agent.waitForOutput(/connected to keybox/, 20_000);
       control = new ControlClient(agentPaths(w.world.laptopHome).socket);
-      context = await browser.newContext({ viewport: { width: 640, height: 560 } });
-      await serveRenderer(context);
-      page = await context.newPage();
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      stopBridge = (await attachBridge(page, control.socketPath)).stop;
-      await page.goto(`${UI_ORIGIN}/index.html#prompt`);
-      await page.getByRole('heading', { name: 'No requests waiting' }).waitFor();
+      ({ context, page, stop: stopBridge } = await openPromptWindow(browser, control.socketPath, pageErrors));
     }, 60_000);
 
     afterAll(async () => {
@@ -231,11 +251,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       expect(pageErrors).toEqual([]);
     });
 
-    /** What the tray's Connect does: POST /v1/connect; resolves with the agent's answer. */
-    const connect = (server: string) => control.call('POST', '/v1/connect', OkResponse, { server }).then(
-      () => 'ok' as const,
-      (err: unknown) => err as ControlRequestError,
-    );
+    const connect = (server: string) => connectVia(control, server);
 
     it('otpbox: a wrong code each time ssh asks fails the connect in one line; the window says the last one was refused', async () => {
       const connecting = connect('otpbox');
@@ -300,6 +316,45 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       expect(await trusted).toBe('ok');
       const known = execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${boxes.newbox.port}`, '-f', join(w.sshDir, 'known_hosts')], { encoding: 'utf8' });
       expect(known).toContain(boxes.newbox.hostKeyLine.split(' ')[1]);
+    });
+  });
+
+  describe.skipIf(!hasChromium)('a terminal and the window both ask: the first answer wins', () => {
+    it('answered in the window, the terminal\'s question is withdrawn; answered at the terminal, the window\'s is', async () => {
+      const pageErrors: string[] = [];
+      const browser = await browserWithRenderer();
+      const t = agentOnTerminal('keybox');
+      let ui: Awaited<ReturnType<typeof openPromptWindow>> | undefined;
+      try {
+        await waitFor(() => (/connected to keybox/.test(t.screen()) ? true : undefined), 'connected to keybox', 20_000, 25);
+        const control = new ControlClient(agentPaths(w.world.laptopHome).socket);
+        ui = await openPromptWindow(browser, control.socketPath, pageErrors);
+        const dialog = ui.page.getByRole('alertdialog');
+
+        const pw = connectVia(control, 'pwbox');
+        await waitFor(() => (ASKS.pwbox.test(t.screen()) ? true : undefined), 'the question on the terminal', 20_000, 25);
+        await dialog.getByRole('heading', { name: /pwbox asks for your password/ }).waitFor();
+        const watch = watchProcesses([PASSWORD]);
+        await dialog.locator('input[name="ssh-answer"]').fill(PASSWORD);
+        await dialog.locator('input[name="ssh-answer"]').press('Enter');
+        expect(await pw).toBe('ok');
+        procHits.push(...watch.stop().hits);
+        await waitFor(() => (/\(answered in the Tether window\)/.test(t.screen()) ? true : undefined), 'the terminal told', 10_000, 25);
+
+        const key = connectVia(control, 'lockbox');
+        await dialog.getByRole('heading', { name: /lockbox asks for the passphrase/ }).waitFor({ timeout: 20_000 });
+        await waitFor(() => (ASKS.lockbox.test(t.screen()) ? true : undefined), 'the question on the terminal', 20_000, 25);
+        t.terminal.stdin!.write(`${PASSPHRASE}\r`);
+        expect(await key).toBe('ok');
+        await ui.page.getByRole('heading', { name: 'No requests waiting' }).waitFor();
+        expect(count(t.screen(), /answered in the Tether window/)).toBe(1);
+      } finally {
+        ui?.stop();
+        await ui?.context.close();
+        await browser.close();
+        await endTerminal(t);
+      }
+      expect(pageErrors).toEqual([]);
     });
   });
 });

@@ -116,8 +116,11 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     return stopping;
   };
 
+  // A link that never came up is not "disconnected": its connect says why, in one line.
+  const upOnce = new Set<string>();
   agent.on('link', (e) => {
-    if (e.state === 'CLOSED' && e.reason) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
+    if (e.state === 'READY') upOnce.add(e.server);
+    if (e.state === 'CLOSED' && e.reason && upOnce.has(e.server)) ctx.err(`disconnected from ${e.server}: ${e.reason}`);
   });
   agent.on('activity', (a) => {
     if (a.kind === 'lease') ctx.err(`${a.server}: ${a.credential} ${a.decision}${a.pid !== undefined ? ` for pid ${a.pid}` : ''}`);
