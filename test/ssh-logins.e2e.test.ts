@@ -7,8 +7,8 @@
 // answer is in no file and in no process's argv or environment.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +23,15 @@ import { SshWorld } from './support/ssh-world.js';
 import { LAPTOP_BIN, ROOT, readJsonIfExists, type TetherProcess, waitFor } from './support/tether-process.js';
 import { attachBridge, launchChromium, serveRenderer, UI_ORIGIN } from './support/ui-bridge.js';
 
-const PAM_DIR = '/lib/x86_64-linux-gnu/security';
-const hasPamModules = existsSync(join(PAM_DIR, 'pam_oath.so')) && existsSync(join(PAM_DIR, 'pam_pwdfile.so'));
+// `npm run screenshots` refreshes the committed ones in docs/; a plain test run writes to dist/.
+const SHOTS = resolve(ROOT, process.env.TETHER_SCREENSHOTS ?? 'dist/screenshots');
+/** Whether a PAM module is installed, wherever this architecture keeps them (Debian: /lib/<triplet>/security). */
+function hasPamModule(name: string): boolean {
+  const roots = ['/lib', '/usr/lib', '/lib64'];
+  const dirs = roots.flatMap((r) => [join(r, 'security'), ...(existsSync(r) ? readdirSync(r).filter((d) => d.endsWith('-linux-gnu')).map((d) => join(r, d, 'security')) : [])]);
+  return dirs.some((d) => existsSync(join(d, name)));
+}
+const hasPamModules = hasPamModule('pam_oath.so') && hasPamModule('pam_pwdfile.so');
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const hasChromium = existsSync('/usr/bin/chromium');
 
@@ -95,6 +102,15 @@ async function openPromptWindow(browser: Browser, socket: string, pageErrors: st
   await page.goto(`${UI_ORIGIN}/index.html#prompt`);
   await page.getByRole('heading', { name: 'No requests waiting' }).waitFor();
   return { context, page, stop };
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: join(SHOTS, `${name}-${scheme}.png`) });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 async function browserWithRenderer(): Promise<Browser> {
@@ -285,6 +301,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       expect(await page.getByTestId('ssh-text').textContent()).toMatch(new RegExp(ASKS[box].source.trim()));
       const field = dialog.locator('input[name="ssh-answer"]');
       expect(await field.getAttribute('type')).toBe('password');
+      if (box === 'otpbox') await shoot(page, 'ssh-code');
       const answer = answerFor(box);
       const watch = watchProcesses([answer]);
       await field.fill(answer);
@@ -305,6 +322,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       const refused = connect('newbox');
       await dialog.getByRole('heading', { name: /newbox presents an unknown host key/ }).waitFor({ timeout: 20_000 });
       expect(await page.getByTestId('fingerprint').textContent()).toBe(`ED25519 ${boxes.newbox.fingerprint}`);
+      await shoot(page, 'ssh-host-key');
       await dialog.getByRole('button', { name: "Don't connect" }).click();
       const refusal = await refused;
       expect(refusal).toBeInstanceOf(ControlRequestError);

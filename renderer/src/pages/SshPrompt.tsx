@@ -125,7 +125,7 @@ function SshQuestion(props: { prompt: SshPromptView; more: number; onAnswered: (
         </form>
       )}
       <p className="muted countdown" role="timer" aria-live="off">
-        ssh gives up in {left} s{props.more > 0 ? ` · ${props.more} more waiting` : ''}
+        Cancelled in {left} s if not answered{props.more > 0 ? ` · ${props.more} more waiting` : ''}
       </p>
       {error ? (
         <p role="alert" className="error">
