@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { homedir, userInfo } from 'node:os';
 import type { AddCredentialRequest, AppSettings, SettingsPatch } from '../protocol/bridge.js';
-import type { ActivityEvent, AgentStatus, ApprovalEvent, LinkEvent } from '../protocol/control.js';
+import type { ActivityEvent, AgentStatus, ApprovalEvent, LinkEvent, SshPromptEvent } from '../protocol/control.js';
 import { readAppSettings, updateAppSettings } from './app-settings.js';
 import { ApprovalQueue } from './approval-queue.js';
 import { ApprovalPolicy } from './approvals.js';
@@ -22,7 +22,7 @@ import { StoreShelf, credentialAccount, type StoreOpener } from './secret-stores
 import { transportFor, type Transport, type TransportContext } from './transports/index.js';
 import type { RuntimeSource } from './transports/boot-session.js';
 import type { SshMode } from './transports/ssh-binary.js';
-import type { SshPrompter } from './transports/ssh-prompt.js';
+import { SshPromptQueue } from './ssh-prompt-queue.js';
 
 export interface AgentConfig {
   home: string;
@@ -39,8 +39,8 @@ export interface AgentConfig {
   handshakeTimeoutMs?: number;
   /** One-line notices from transports (e.g. "installed tether on host"), for the log. */
   notice?: (line: string) => void;
-  /** Asks a person what an SSH login needs (passphrase, password, one-time code, unknown host key). */
-  sshPrompt?: SshPrompter;
+  /** How long an SSH login's question waits for a person (default: sshd's LoginGraceTime, 2 min). */
+  sshPromptTimeoutMs?: number;
   /** `--ssh`: the user's OpenSSH (default where installed) or the built-in client. */
   ssh?: SshMode;
   /** Node runtimes for servers without Node. */
@@ -60,6 +60,8 @@ export interface AgentEvents {
   activity: [ActivityEvent];
   /** The app's settings changed (the tray applies start-at-login and reconnect-on-wake). */
   settings: [AppSettings];
+  /** An SSH login asks a person something, or stopped asking (never an answer). */
+  sshPrompt: [SshPromptEvent];
 }
 
 /**
@@ -69,6 +71,8 @@ export interface AgentEvents {
 export class Agent extends EventEmitter<AgentEvents> {
   readonly paths: AgentPaths;
   readonly approvals: ApprovalQueue;
+  /** What SSH logins ask (passphrase, password, code, host key): answered at the terminal or in a window. */
+  readonly sshPrompts: SshPromptQueue;
   readonly credentials: CredentialBook;
   readonly audit: AuditLog;
   readonly startedAt = new Date().toISOString();
@@ -95,6 +99,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.approvals = new ApprovalQueue(config.approvalTimeoutMs);
     this.approvals.on('added', (approval) => this.emit('approval', { kind: 'added', approval }));
     this.approvals.on('resolved', (approval, o) => this.emit('approval', { kind: 'resolved', approval, answer: o.answer, by: o.by }));
+    this.sshPrompts = new SshPromptQueue(config.sshPromptTimeoutMs);
+    this.sshPrompts.on('added', (prompt) => this.emit('sshPrompt', { kind: 'added', prompt }));
+    this.sshPrompts.on('resolved', (prompt, o) => this.emit('sshPrompt', { kind: 'resolved', prompt, by: o.by }));
   }
 
   setPolicy(policy: ApprovalPolicy): void {
@@ -169,7 +176,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private transportContext(): TransportContext {
-    const { notice, sshPrompt, idleExitMs, env, ssh, runtime } = this.config;
+    const { notice, idleExitMs, env, ssh, runtime } = this.config;
+    const queue = this.sshPrompts;
     return {
       home: this.config.home,
       agentKey: async () => {
@@ -177,9 +185,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         return { publicKey: id.publicKey, name: id.name };
       },
       ...(notice ? { notice } : {}),
-      ...(sshPrompt
-        ? { prompt: sshPrompt, passphrase: (file: string) => sshPrompt({ kind: 'passphrase', text: `passphrase for ${file}: `, echo: false, host: '' }) }
-        : {}),
+      // Whoever shows the queue answers: the agent's terminal, the tray's window, a UI on the control socket.
+      prompt: (p, signal) => queue.ask(p, signal),
+      passphrase: (file: string) => queue.ask({ kind: 'passphrase', text: `passphrase for ${file}: `, echo: false, host: '' }),
       ...(ssh ? { ssh } : {}),
       ...(runtime ? { runtime } : {}),
       ...(idleExitMs !== undefined ? { idleExitMs } : {}),
@@ -335,11 +343,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       }),
       credentials: config.credentials.map((c) => ({ name: c.name, provider: c.provider, store: c.store, addedAt: c.addedAt, ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}), ...(c.servers ? { servers: c.servers } : {}) })),
       pendingApprovals: this.approvals.pending().length,
+      pendingSshPrompts: this.sshPrompts.pending().length,
     };
   }
 
   async close(): Promise<void> {
     this.approvals.cancel();
+    this.sshPrompts.cancelAll();
     await this.disconnect();
     await this.audit.close();
   }

@@ -17,6 +17,7 @@ import { BridgeRouter } from './bridge-router.js';
 import { installCli } from './cli-install.js';
 import type { BrowserWindowLike, ElectronMain, MenuItemTemplate } from './electron-api.js';
 import { wirePowerEvents } from './power-events.js';
+import { opensPromptWindow } from './prompt-events.js';
 import { readSettings, settingsFile, writeSettings } from './settings.js';
 import { hasCountdown, trayIcon, trayIconFile, trayMenu, type TrayAction, type TrayItem } from './tray-menu.js';
 import { guardContents, isOwnPage, secureWebPreferences } from './window-policy.js';
@@ -70,6 +71,8 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
     env,
   });
   await agent.loadIdentity();
+  // The tray can always ask: SSH's questions (passphrase, password, code, host key) go to its prompt window.
+  agent.sshPrompts.attach();
   agent.on('settings', (next) => {
     if (next.startAtLogin !== prefs.startAtLogin) e.app.setLoginItemSettings({ openAtLogin: next.startAtLogin });
     prefs = next;
@@ -155,16 +158,15 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
     if (hasCountdown(status)) countdown = setTimeout(() => void refresh().catch(() => {}), 1000);
   };
   const push = (event: ControlEvent) => {
+    // Shown without taking focus: a keystroke meant for the editor must not answer it.
+    if (opensPromptWindow(event)) openWindow('prompt').showInactive();
     for (const win of windows.values()) if (!win.isDestroyed()) win.webContents.send(BRIDGE_EVENT_CHANNEL, event);
     void refresh().catch(() => {});
   };
   agent.on('link', (data) => push({ event: 'link', data }));
   agent.on('activity', (data) => push({ event: 'activity', data }));
-  agent.on('approval', (data) => {
-    // Shown without taking focus: a keystroke meant for the editor must not answer it.
-    if (data.kind === 'added') openWindow('prompt').showInactive();
-    push({ event: 'approval', data });
-  });
+  agent.on('approval', (data) => push({ event: 'approval', data }));
+  agent.on('sshPrompt', (data) => push({ event: 'ssh-prompt', data }));
 
   const guard = new SleepGuard(agent, () => prefs.reconnectOnWake);
   wirePowerEvents(e.powerMonitor, guard, process.platform, () => {});

@@ -80,6 +80,14 @@ describe('tray menu from agent state', () => {
     expect(trayIconFile('attention', 'linux')).toBe('tray-attention.png');
   });
 
+  it('an SSH login waiting for an answer comes before approvals and also asks for attention', () => {
+    const s = { ...status([server('gpu-box', 'CONNECTING')], 1), pendingSshPrompts: 1 };
+    const items = trayMenu({ status: s, known: [], now: 0 });
+    expect(labels(items).slice(0, 3)).toEqual(['SSH login waiting for you (1)…', '1 request waiting for approval…', '---']);
+    expect(items[0]).toMatchObject({ action: { kind: 'open', page: 'prompt' } });
+    expect(trayIcon({ ...status([]), pendingSshPrompts: 1 })).toBe('attention');
+  });
+
   it('menu clicks run the item\'s action', () => {
     const done: TrayAction[] = [];
     const template = toTemplate(trayMenu({ status: status([server('gpu-box', 'READY')]), known: [], now: 0 }), (a) => done.push(a));

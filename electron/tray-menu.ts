@@ -66,10 +66,10 @@ export function trayMenu(model: TrayModel): TrayItem[] {
   const names = [...new Set([...model.known, ...views.keys()])];
   const items: TrayItem[] = [];
   const pending = model.status?.pendingApprovals ?? 0;
-  if (pending > 0) {
-    items.push({ type: 'item', label: `${pending} request${pending > 1 ? 's' : ''} waiting for approval…`, enabled: true, action: { kind: 'open', page: 'prompt' } });
-    items.push({ type: 'separator' });
-  }
+  const asking = model.status?.pendingSshPrompts ?? 0;
+  if (asking > 0) items.push({ type: 'item', label: `SSH login waiting for you (${asking})…`, enabled: true, action: { kind: 'open', page: 'prompt' } });
+  if (pending > 0) items.push({ type: 'item', label: `${pending} request${pending > 1 ? 's' : ''} waiting for approval…`, enabled: true, action: { kind: 'open', page: 'prompt' } });
+  if (asking > 0 || pending > 0) items.push({ type: 'separator' });
   if (!names.length) items.push({ type: 'item', label: 'No servers yet', enabled: false });
   for (const server of names) {
     const view = views.get(server);
@@ -115,9 +115,9 @@ export function hasCountdown(status: AgentStatus | undefined): boolean {
   return (status?.servers ?? []).some((s) => s.retry?.at !== undefined);
 }
 
-/** Attention while an approval waits, "lending" while any lease lives, idle otherwise. */
+/** Attention while an approval or an SSH question waits, "lending" while any lease lives, idle otherwise. */
 export function trayIcon(status: AgentStatus | undefined): TrayIcon {
-  if ((status?.pendingApprovals ?? 0) > 0) return 'attention';
+  if ((status?.pendingApprovals ?? 0) > 0 || (status?.pendingSshPrompts ?? 0) > 0) return 'attention';
   return liveLeases(status) > 0 ? 'lending' : 'idle';
 }
 

@@ -25,6 +25,9 @@ export const BRIDGE_CHANNELS = [
   'addServer',
   'removeServer',
   'trustHostKey',
+  'sshPrompts',
+  'answerSshPrompt',
+  'cancelSshPrompt',
 ] as const;
 
 export type BridgeChannel = (typeof BRIDGE_CHANNELS)[number];

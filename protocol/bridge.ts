@@ -8,6 +8,9 @@ import {
   RevokeRequest,
   RevokeResponse,
   CredentialView,
+  SshPromptAnswerRequest,
+  SshPromptCancelRequest,
+  SshPromptsResponse,
   type ControlEvent,
 } from './control.js';
 import { ProviderName } from './encoding.js';
@@ -135,7 +138,13 @@ export const BridgeCalls = {
   addServer: { request: AddServerRequest, response: OkResponse },
   removeServer: { request: ServerNameRequest, response: OkResponse },
   trustHostKey: { request: TrustHostKeyRequest, response: OkResponse },
+  /** SSH's questions (passphrase, password, one-time code, unknown host key) waiting for a person. */
+  sshPrompts: { request: Empty, response: SshPromptsResponse },
+  /** The answer crosses once, to the waiting login; no response, event or log carries it back. */
+  answerSshPrompt: { request: SshPromptAnswerRequest, response: OkResponse },
+  cancelSshPrompt: { request: SshPromptCancelRequest, response: OkResponse },
 } as const satisfies Record<BridgeChannel, { request: z.ZodType; response: z.ZodType }>;
+
 export type BridgeRequest<C extends BridgeChannel> = z.infer<(typeof BridgeCalls)[C]['request']>;
 export type BridgeResponse<C extends BridgeChannel> = z.infer<(typeof BridgeCalls)[C]['response']>;
 
@@ -147,7 +156,7 @@ export type BridgeResult<T> = { ok: true; value: T } | { ok: false; error: { cod
 /** `window.tether` in the renderer. */
 export interface TetherBridge {
   call<C extends BridgeChannel>(channel: C, request: BridgeRequest<C>): Promise<BridgeResult<BridgeResponse<C>>>;
-  /** Agent events (links, approvals, activity); returns the unsubscribe function. */
+  /** Agent events (links, approvals, activity, SSH prompts); returns the unsubscribe function. */
   onEvent(listener: (event: ControlEvent) => void): () => void;
 }
 

@@ -68,6 +68,8 @@ export const AgentStatus = z.object({
   servers: z.array(ServerView),
   credentials: z.array(CredentialView),
   pendingApprovals: z.number(),
+  /** Questions an SSH login is waiting on (passphrase, password, code, unknown host key). */
+  pendingSshPrompts: z.number().optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
@@ -133,4 +135,49 @@ export const ActivityEvent = z.object({
 });
 export type ActivityEvent = z.infer<typeof ActivityEvent>;
 
-export type ControlEvent = { event: 'link'; data: LinkEvent } | { event: 'approval'; data: ApprovalEvent } | { event: 'activity'; data: ActivityEvent };
+/**
+ * Something an SSH login asks a person (the user's ssh through SSH_ASKPASS, or the built-in
+ * client). Never carries an answer: the answer goes in once, by `POST /v1/ssh-prompts/answer`.
+ */
+export const SshPromptKinds = ['passphrase', 'password', 'otp', 'host-key', 'confirm', 'text'] as const;
+export const SshPromptView = z.object({
+  id: z.string(),
+  /** The server as the user named it. */
+  server: z.string(),
+  kind: z.enum(SshPromptKinds),
+  /** What ssh (or the server's PAM) said, as it said it. */
+  text: z.string(),
+  /** False for secrets: a UI shows a password field and never the answer. */
+  echo: z.boolean(),
+  /** Unknown host key: what ssh showed, so the person can compare it with the server's. */
+  fingerprint: z.string().optional(),
+  keyType: z.string().optional(),
+  /** 2 and up: ssh asks the same again, so the last answer was refused. */
+  attempt: z.number(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+});
+export type SshPromptView = z.infer<typeof SshPromptView>;
+
+/** GET /v1/ssh-prompts */
+export const SshPromptsResponse = z.object({ prompts: z.array(SshPromptView) });
+export type SshPromptsResponse = z.infer<typeof SshPromptsResponse>;
+/** POST /v1/ssh-prompts/answer: 404 when it was already answered, cancelled or expired. */
+export const SshPromptAnswerRequest = z.object({ id: z.string().regex(/^[\w-]{1,64}$/), answer: z.string().max(4096) }).strict();
+export type SshPromptAnswerRequest = z.infer<typeof SshPromptAnswerRequest>;
+/** POST /v1/ssh-prompts/cancel: ssh is told nobody answers (its login then fails). */
+export const SshPromptCancelRequest = z.object({ id: z.string().regex(/^[\w-]{1,64}$/) }).strict();
+export type SshPromptCancelRequest = z.infer<typeof SshPromptCancelRequest>;
+export const SshPromptEvent = z.object({
+  kind: z.enum(['added', 'resolved']),
+  prompt: SshPromptView,
+  /** For `resolved`: answered (by a person), cancelled (by a person, or ssh went away) or expired. */
+  by: z.enum(['person', 'cancelled', 'expired']).optional(),
+});
+export type SshPromptEvent = z.infer<typeof SshPromptEvent>;
+
+export type ControlEvent =
+  | { event: 'link'; data: LinkEvent }
+  | { event: 'approval'; data: ApprovalEvent }
+  | { event: 'activity'; data: ActivityEvent }
+  | { event: 'ssh-prompt'; data: SshPromptEvent };

@@ -52,13 +52,13 @@ afterEach(async () => {
 });
 
 /** A fresh browser context with the bridge attached; `hash` picks the window (#prompt, #servers…). */
-async function openUi(w: World, hash: string, colorScheme: 'light' | 'dark' = 'light', viewport = { width: 860, height: 620 }): Promise<{ page: Page; refused: string[] }> {
+async function openUi(w: World, hash: string, colorScheme: 'light' | 'dark' = 'light', viewport = { width: 860, height: 620 }, answersSshPrompts = true): Promise<{ page: Page; refused: string[] }> {
   context ??= await browser.newContext({ viewport, colorScheme });
   const refused = await serveRenderer(context);
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-  const bridge = await attachBridge(page, agentPaths(w.laptopHome).socket);
+  const bridge = await attachBridge(page, agentPaths(w.laptopHome).socket, { answersSshPrompts });
   stops.push(bridge.stop);
   await page.goto(`${UI_ORIGIN}/index.html#${hash}`);
   return { page, refused };
@@ -351,7 +351,9 @@ describe.skipIf(!sshdAvailable)('servers from ~/.ssh/config, trust on first use'
       const pid = (JSON.parse(readFileSync(join(freshHome, 'run/daemon.json'), 'utf8')) as { pid: number }).pid;
       process.kill(pid, 'SIGTERM');
     };
-    const { page } = await openUi(w.world, 'servers');
+    // A UI that does not answer SSH's questions: ssh refuses the unknown key at once and the
+    // Servers page offers to trust it (ssh's own question in the window: test/ssh-logins.e2e.test.ts).
+    const { page } = await openUi(w.world, 'servers', 'light', undefined, false);
     const card = page.locator('li.card[data-server="fresh-box"]');
     await card.getByText('~/.ssh/config').waitFor();
 

@@ -8,7 +8,7 @@ import { lowerHelperThreadPriority } from '../helper-threads.js';
 import { ensureDirs } from '../paths.js';
 import { TtyApprover } from '../tty-prompt.js';
 import { watchPower } from '../power/watch-power.js';
-import { ttySshPrompter } from './tty-ssh-prompter.js';
+import { TtySshPromptAnswerer } from './tty-ssh-prompter.js';
 import type { SshMode } from '../transports/ssh-binary.js';
 import { formatDuration, parseCommand, parseDuration, UsageError } from './args.js';
 import { storeKindFlag, type CliContext } from './context.js';
@@ -92,10 +92,11 @@ export async function startAgent(args: string[], ctx: CliContext): Promise<Agent
     identityStore,
     env: ctx.env,
     notice: (line) => ctx.err(line),
-    ...(process.stdin.isTTY ? { sshPrompt: ttySshPrompter() } : {}),
     ...(values.ssh !== undefined ? { ssh: sshModeFlag(values.ssh) } : {}),
   });
   await agent.loadIdentity();
+  // SSH's questions come here at a terminal; a UI on the control socket may answer them too (first answer wins).
+  if (process.stdin.isTTY) new TtySshPromptAnswerer(agent.sshPrompts, process.stdin, process.stderr);
   const control = new ControlServer(agent, ctx.paths.socket);
   await control.listen();
   // Not in the tray app: Electron's other threads (its IO thread above all) are not helpers.

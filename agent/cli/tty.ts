@@ -6,15 +6,23 @@ export async function readAll(input: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Prompts on stderr and reads one line with echo off (on, for a yes/no that is no secret). */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, echo = false): Promise<string> {
+/**
+ * Prompts on stderr and reads one line with echo off (on, for a yes/no that is no secret).
+ * `signal` withdraws the question (it was answered elsewhere): rejects with 'withdrawn'.
+ */
+export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr, echo = false, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    output.write(question);
-    let value = '';
+    if (signal?.aborted) return reject(new Error('withdrawn'));
+    // Echo off before the question shows: what is typed as soon as it appears must not echo.
     const wasRaw = input.isRaw;
     input.setRawMode(true);
+    output.write(question);
+    let value = '';
     input.resume();
+    const onAbort = () => finish(new Error('withdrawn'));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (err?: Error) => {
+      signal?.removeEventListener('abort', onAbort);
       input.off('data', onData);
       input.setRawMode(wasRaw);
       input.pause();

@@ -20,6 +20,9 @@ const ROUTES: { [C in BridgeChannel]: { method: 'GET' | 'POST'; path: (req: Brid
   addServer: { method: 'POST', path: () => '/v1/servers/add', body: (r) => r },
   removeServer: { method: 'POST', path: () => '/v1/servers/remove', body: (r) => r },
   trustHostKey: { method: 'POST', path: () => '/v1/host-keys/trust', body: (r) => r },
+  sshPrompts: { method: 'GET', path: () => '/v1/ssh-prompts', body: () => undefined },
+  answerSshPrompt: { method: 'POST', path: () => '/v1/ssh-prompts/answer', body: (r) => r },
+  cancelSshPrompt: { method: 'POST', path: () => '/v1/ssh-prompts/cancel', body: (r) => r },
 };
 
 export type BridgeBackend = <C extends BridgeChannel>(channel: C, request: BridgeRequest<C>) => Promise<BridgeResponse<C>>;

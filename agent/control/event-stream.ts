@@ -1,18 +1,25 @@
 import http from 'node:http';
-import { ActivityEvent, ApprovalEvent, CONTROL_HEADER, CONTROL_VERSION, LinkEvent, type ControlEvent } from '../../protocol/control.js';
+import { ActivityEvent, ApprovalEvent, CONTROL_HEADER, CONTROL_VERSION, LinkEvent, SshPromptEvent, type ControlEvent } from '../../protocol/control.js';
 
-const SCHEMAS = { link: LinkEvent, approval: ApprovalEvent, activity: ActivityEvent } as const;
+const SCHEMAS = { link: LinkEvent, approval: ApprovalEvent, activity: ActivityEvent, 'ssh-prompt': SshPromptEvent } as const;
 
 /**
  * Follows the agent's `GET /v1/events` (server-sent events) and hands each validated event to
  * `onEvent`. Returns a function that stops following. `onEnd` is called if the agent goes away.
+ * `answersSshPrompts`: this follower shows SSH's questions to a person (a UI), so the agent
+ * routes them here while it follows.
  */
-export function followEvents(socketPath: string, onEvent: (e: ControlEvent) => void, onEnd: (err?: Error) => void = () => {}): { ready: Promise<void>; stop: () => void } {
+export function followEvents(
+  socketPath: string,
+  onEvent: (e: ControlEvent) => void,
+  onEnd: (err?: Error) => void = () => {},
+  opts: { answersSshPrompts?: boolean } = {},
+): { ready: Promise<void>; stop: () => void } {
   let stopped = false;
   let readyResolve!: () => void;
   let readyReject!: (err: Error) => void;
   const ready = new Promise<void>((res, rej) => ((readyResolve = res), (readyReject = rej)));
-  const req = http.request({ socketPath, method: 'GET', path: '/v1/events', headers: { [CONTROL_HEADER]: String(CONTROL_VERSION) } }, (res) => {
+  const req = http.request({ socketPath, method: 'GET', path: opts.answersSshPrompts ? '/v1/events?answer=ssh-prompts' : '/v1/events', headers: { [CONTROL_HEADER]: String(CONTROL_VERSION) } }, (res) => {
     if (res.statusCode !== 200) {
       res.resume();
       const err = new Error(`the agent refused the event stream (${res.statusCode})`);

@@ -4,6 +4,8 @@ import { ApprovalPolicy } from '../approvals.js';
 import { memoryStores, tempDir } from '../testing/temp.js';
 import { ControlClient, ControlRequestError } from './client.js';
 import { ControlServer } from './server.js';
+import { followEvents } from './event-stream.js';
+import { OkResponse, SshPromptsResponse, type ControlEvent } from '../../protocol/control.js';
 
 const SECRET = 'sk-control-SECRET-999';
 let tmp: ReturnType<typeof tempDir>;
@@ -117,5 +119,38 @@ describe('control socket', () => {
     expect((await client.raw('POST', '/v1/settings', { nope: true })).status).toBe(400);
     expect((await client.raw('POST', '/v1/leases/revoke', { leaseId: 'ls_gone' })).json).toMatchObject({ error: { code: 'not-found' } });
     expect((await client.raw('POST', '/v1/host-keys/trust', { server: 'box', fingerprint: `SHA256:${'a'.repeat(43)}` })).json).toMatchObject({ error: { code: 'not-found' } });
+  });
+
+  it('asks SSH questions of a UI that follows events with ?answer=ssh-prompts, answers once, never echoes the answer', async () => {
+    const PASSWORD = 'pw-control-SECRET-123';
+    const ask = () => agent.sshPrompts.ask({ kind: 'password', text: "root@box's password:", echo: false, host: 'box' });
+    // A follower that does not show prompts does not count: nobody to ask, no answer at once.
+    const watcher = followEvents(agent.paths.socket, () => {});
+    await watcher.ready;
+    expect(await ask()).toBeUndefined();
+
+    const events: ControlEvent[] = [];
+    const ui = followEvents(agent.paths.socket, (e) => events.push(e), () => {}, { answersSshPrompts: true });
+    await ui.ready;
+    const answered = ask();
+    const { prompts } = await client.call('GET', '/v1/ssh-prompts', SshPromptsResponse);
+    expect(prompts).toMatchObject([{ server: 'box', kind: 'password', echo: false }]);
+    expect((await client.status()).pendingSshPrompts).toBe(1);
+    expect(await client.call('POST', '/v1/ssh-prompts/answer', OkResponse, { id: prompts[0]!.id, answer: PASSWORD })).toEqual({ ok: true });
+    expect(await answered).toBe(PASSWORD);
+    const again = await client.raw('POST', '/v1/ssh-prompts/answer', { id: prompts[0]!.id, answer: 'x' });
+    expect(again).toMatchObject({ status: 404, json: { error: { code: 'not-found' } } });
+
+    const cancelled = ask();
+    const [next] = (await client.call('GET', '/v1/ssh-prompts', SshPromptsResponse)).prompts;
+    expect(await client.call('POST', '/v1/ssh-prompts/cancel', OkResponse, { id: next!.id })).toEqual({ ok: true });
+    expect(await cancelled).toBeUndefined();
+    await expect.poll(() => events.filter((e) => e.event === 'ssh-prompt').length).toBe(4);
+    expect(JSON.stringify(events)).not.toContain(PASSWORD);
+
+    // The UI went away: nobody to ask again.
+    ui.stop();
+    await expect.poll(() => agent.sshPrompts.hasAnswerers).toBe(false);
+    watcher.stop();
   });
 });

@@ -8,6 +8,8 @@ import {
   CONTROL_VERSION,
   MemorySecretRequest,
   RevokeRequest,
+  SshPromptAnswerRequest,
+  SshPromptCancelRequest,
   type ControlError,
   type ControlEvent,
   type CredentialView,
@@ -121,7 +123,20 @@ export class ControlServer {
         return send(res, 200, { ok: true });
       }
       case 'GET /v1/events':
-        return this.events(req, res);
+        return this.events(req, res, url.searchParams.get('answer') === 'ssh-prompts');
+      // An SSH login's questions. The answer body carries a secret: it goes to the waiting login only.
+      case 'GET /v1/ssh-prompts':
+        return send(res, 200, { prompts: agent.sshPrompts.pending() });
+      case 'POST /v1/ssh-prompts/answer': {
+        const body = await readBody(req, SshPromptAnswerRequest);
+        if (!agent.sshPrompts.answer(body.id, body.answer)) throw gonePrompt(body.id);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /v1/ssh-prompts/cancel': {
+        const body = await readBody(req, SshPromptCancelRequest);
+        if (!agent.sshPrompts.cancel(body.id)) throw gonePrompt(body.id);
+        return send(res, 200, { ok: true });
+      }
       case 'POST /v1/connect': {
         const body = await readBody(req, ServerRequest);
         await agent.connect(body.server);
@@ -184,23 +199,35 @@ export class ControlServer {
     throw new HttpFailure(404, 'not-found', `no such control route: ${req.method} ${url.pathname}`);
   }
 
-  /** Server-sent events until the client goes away. */
-  private events(req: http.IncomingMessage, res: http.ServerResponse): void {
+  /**
+   * Server-sent events until the client goes away. `?answer=ssh-prompts`: this client shows
+   * SSH's questions to a person, so logins ask it rather than fail at once for want of one.
+   */
+  private events(req: http.IncomingMessage, res: http.ServerResponse, answersPrompts: boolean): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(': tether agent events\n\n');
     const write = (e: ControlEvent) => res.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
     const onLink = (data: ControlEvent['data']) => write({ event: 'link', data } as ControlEvent);
     const onApproval = (data: ControlEvent['data']) => write({ event: 'approval', data } as ControlEvent);
     const onActivity = (data: ControlEvent['data']) => write({ event: 'activity', data } as ControlEvent);
+    const onPrompt = (data: ControlEvent['data']) => write({ event: 'ssh-prompt', data } as ControlEvent);
     this.agent.on('link', onLink);
     this.agent.on('approval', onApproval);
     this.agent.on('activity', onActivity);
+    this.agent.on('sshPrompt', onPrompt);
+    const detach = answersPrompts ? this.agent.sshPrompts.attach() : () => {};
     req.on('close', () => {
+      detach();
       this.agent.off('link', onLink);
       this.agent.off('approval', onApproval);
       this.agent.off('activity', onActivity);
+      this.agent.off('sshPrompt', onPrompt);
     });
   }
+}
+
+function gonePrompt(id: string): HttpFailure {
+  return new HttpFailure(404, 'not-found', `no pending SSH prompt ${id}: it was already answered, withdrawn or timed out`);
 }
 
 function credentialView(c: CredentialEntry): CredentialView {

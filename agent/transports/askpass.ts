@@ -35,6 +35,10 @@ export class AskpassBroker {
   private readonly server: net.Server;
   /** Every prompt ssh showed, in order (host-key prompts carry the fingerprint for error lines). */
   readonly asked: string[] = [];
+  /** How many of them nobody answered (no terminal or window, cancelled, expired). */
+  unanswered = 0;
+  /** Askpass programs still waiting: withdrawn when this ssh's login is over. */
+  private readonly live = new Set<net.Socket>();
 
   private constructor(
     runDir: string,
@@ -63,14 +67,18 @@ export class AskpassBroker {
     return { SSH_ASKPASS: this.program, SSH_ASKPASS_REQUIRE: 'force' };
   }
 
+  /** The login is over (ssh exited or the link is up): questions still open are withdrawn. */
   close(): void {
     this.server.close();
+    for (const conn of this.live) conn.destroy();
     rmSync(this.socketPath, { force: true });
     rmSync(this.program, { force: true });
   }
 
   private serve(conn: net.Socket): void {
     let buffer = '';
+    this.live.add(conn);
+    conn.on('close', () => this.live.delete(conn));
     conn.on('error', () => conn.destroy());
     conn.setEncoding('utf8');
     conn.on('data', (chunk: string) => {
@@ -93,19 +101,24 @@ export class AskpassBroker {
   }
 
   private async answer(conn: net.Socket, text: string, mode: string): Promise<void> {
+    const attempt = this.asked.filter((t) => t === text).length + 1;
     this.asked.push(text);
     if (mode === 'none') {
       // ssh kills the program once the key was touched; nothing to answer.
       this.notice?.(`${this.host}: ${text.trim()}`);
       return;
     }
-    const prompt = classifyPrompt(text, this.host, mode);
+    const prompt = { ...classifyPrompt(text, this.host, mode), ...(attempt > 1 ? { attempt } : {}) };
+    // ssh gone (it kills its askpass) or the login over: nobody needs the answer any more.
+    const gone = new AbortController();
+    conn.once('close', () => gone.abort());
     let answer: string | undefined;
     try {
-      answer = await this.prompter?.(prompt);
+      answer = await this.prompter?.(prompt, gone.signal);
     } catch {
       answer = undefined;
     }
+    if (answer === undefined) this.unanswered += 1;
     if (conn.destroyed) return;
     conn.end(JSON.stringify(answer === undefined ? { refused: true } : { answer }) + '\n');
   }

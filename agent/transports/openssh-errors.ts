@@ -1,11 +1,13 @@
 import { AgentError } from '../errors.js';
+import { classifyPrompt } from './ssh-prompt.js';
 
 /**
  * What ssh printed when it gave up, as one line a person can act on, with the code the
  * reconnect logic and tests go by. `asked` holds the prompts ssh showed (an unknown host
- * key's fingerprint is only in its prompt when it could not ask anyone).
+ * key's fingerprint is only in its prompt when it could not ask anyone); `unanswered`, how
+ * many of them nobody answered.
  */
-export function openSshFailure(alias: string, stderr: string, exitCode: number | null, asked: string[] = [], known = true): AgentError {
+export function openSshFailure(alias: string, stderr: string, exitCode: number | null, asked: string[] = [], unanswered = 0, known = true): AgentError {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const text = lines.join('\n');
   const fingerprint = /(SHA256:[A-Za-z0-9+/]{43})/.exec(text)?.[1] ?? /(SHA256:[A-Za-z0-9+/]{43})/.exec(asked.join('\n'))?.[1];
@@ -21,7 +23,7 @@ export function openSshFailure(alias: string, stderr: string, exitCode: number |
   }
   const denied = /Permission denied \(([^)]*)\)/.exec(text);
   if (denied || /Too many authentication failures|Authentication failed/i.test(text)) {
-    return new AgentError('ssh-auth-failed', `SSH login to ${alias} failed: ${denied ? `permission denied (${denied[1]})` : lastWords(lines)}: check the key, ssh-agent or password that \`ssh ${alias}\` uses`);
+    return new AgentError('ssh-auth-failed', `SSH login to ${alias} failed: ${denied ? `permission denied (${denied[1]})` : lastWords(lines)}: ${loginHint(alias, asked, unanswered)}`);
   }
   if (/Could not resolve hostname/i.test(text)) {
     const why = known ? 'ssh cannot resolve its host name' : `"${alias}" is not a Host in ~/.ssh/config and ssh cannot resolve it as a host name`;
@@ -31,6 +33,21 @@ export function openSshFailure(alias: string, stderr: string, exitCode: number |
     return new AgentError('bad-config', `ssh refuses its configuration for ${alias}: ${lastWords(lines)}`);
   }
   return new AgentError('connect-failed', `cannot reach ${alias} over SSH: ${lastWords(lines) || `ssh exited with ${exitCode ?? 'a signal'}`}`);
+}
+
+const WHAT = { passphrase: 'the passphrase', password: 'the password', otp: 'the one-time code' } as const;
+
+/** What went wrong with the login's questions, from what ssh asked and whether anyone answered. */
+function loginHint(alias: string, asked: string[], unanswered: number): string {
+  const last = [...asked].reverse().map((t) => classifyPrompt(t, alias)).find((p) => p.kind !== 'host-key' && p.kind !== 'confirm');
+  if (last && unanswered > 0) return `nobody answered ssh's question (${last.text.replace(/[:\s]+$/, '')}): run \`tether agent\` at a terminal, or answer in the Tether window`;
+  if (last && last.kind in WHAT) {
+    const times = asked.filter((t) => t.trim() === last.text).length;
+    // ssh asks a key's passphrase again only when it was wrong: once means the key was unlocked.
+    if (last.kind === 'passphrase' && times === 1) return 'the key was unlocked, but the server did not accept it';
+    return `${WHAT[last.kind as keyof typeof WHAT]} was refused${times > 1 ? ` ${times} times` : ''}`;
+  }
+  return `check the key, ssh-agent or password that \`ssh ${alias}\` uses`;
 }
 
 /** ssh's last line that says something (not the "Warning: Permanently added" kind). */

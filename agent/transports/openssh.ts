@@ -107,7 +107,7 @@ export class OpenSshTransport implements Transport {
       hangUp(child);
       if (!(err instanceof BootEnded)) throw err;
       const { code, stderr } = await exited;
-      const failure = openSshFailure(this.serverName, stderr, code, askpass.asked, this.opts.inSshConfig);
+      const failure = openSshFailure(this.serverName, stderr, code, askpass.asked, askpass.unanswered, this.opts.inSshConfig);
       if (failure.code !== 'host-key-unknown') throw failure;
       // Trust on first use (the tray's "Trust and connect"): the key travels with the error.
       const presented = await presentedHostKey(this.opts.sshBinary, this.opts.destination, this.opts.env, this.opts.sshOptions);

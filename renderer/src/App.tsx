@@ -5,6 +5,7 @@ import { ApprovalPrompt } from './pages/ApprovalPrompt.js';
 import { Credentials } from './pages/Credentials.js';
 import { Servers } from './pages/Servers.js';
 import { Settings } from './pages/Settings.js';
+import { SshPrompt } from './pages/SshPrompt.js';
 
 const PAGES = ['servers', 'credentials', 'activity', 'settings'] as const;
 type Page = (typeof PAGES)[number];
@@ -19,7 +20,10 @@ function readKnown(): string[] {
   }
 }
 
-/** The prompt window (`#prompt`) shows only the approval prompt; the main window has the pages. */
+/**
+ * The prompt window (`#prompt`) shows SSH's questions first (a login waits on them), then the
+ * approval prompt; the main window has the pages.
+ */
 export function App() {
   const agent = useAgentState();
   const [view, setView] = useState(() => location.hash.slice(1));
@@ -45,7 +49,7 @@ export function App() {
   if (view === 'prompt') {
     return (
       <main className="prompt-window">
-        <ApprovalPrompt approvals={agent.approvals} status={agent.status} onAnswered={changed} />
+        {agent.sshPrompts.length ? <SshPrompt prompts={agent.sshPrompts} onAnswered={changed} /> : <ApprovalPrompt approvals={agent.approvals} status={agent.status} onAnswered={changed} />}
       </main>
     );
   }
@@ -65,6 +69,11 @@ export function App() {
             </li>
           ))}
         </ul>
+        {agent.sshPrompts.length ? (
+          <a className="badge" href="#prompt" role="status">
+            SSH login waiting for you
+          </a>
+        ) : null}
         {agent.approvals.length ? (
           <a className="badge" href="#prompt" role="status">
             {agent.approvals.length} request{agent.approvals.length > 1 ? 's' : ''} waiting

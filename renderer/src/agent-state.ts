@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ActivityEvent, AgentStatus, ApprovalView } from '../../protocol/control.js';
+import type { ActivityEvent, AgentStatus, ApprovalView, SshPromptView } from '../../protocol/control.js';
 import { bridge, call } from './bridge.js';
 
 export interface AgentState {
   status: AgentStatus | undefined;
   approvals: ApprovalView[];
+  /** What SSH logins are asking (never an answer). */
+  sshPrompts: SshPromptView[];
   activity: (ActivityEvent & { at: number })[];
   error: string | undefined;
   refresh: () => Promise<void>;
@@ -16,6 +18,7 @@ const MAX_ACTIVITY = 200;
 export function useAgentState(): AgentState {
   const [status, setStatus] = useState<AgentStatus>();
   const [approvals, setApprovals] = useState<ApprovalView[]>([]);
+  const [sshPrompts, setSshPrompts] = useState<SshPromptView[]>([]);
   const [activity, setActivity] = useState<(ActivityEvent & { at: number })[]>([]);
   const [error, setError] = useState<string>();
   const inFlight = useRef<Promise<void> | undefined>(undefined);
@@ -24,9 +27,10 @@ export function useAgentState(): AgentState {
     // Events arrive in bursts; one refresh at a time, and one more after it if needed.
     const run = async () => {
       try {
-        const [s, a] = await Promise.all([call('status', {}), call('approvals', {})]);
+        const [s, a, p] = await Promise.all([call('status', {}), call('approvals', {}), call('sshPrompts', {})]);
         setStatus(s);
         setApprovals(a.approvals);
+        setSshPrompts(p.prompts);
         setError(undefined);
       } catch (err) {
         setError(err instanceof Error ? err.message : String(err));
@@ -52,5 +56,5 @@ export function useAgentState(): AgentState {
     };
   }, [refresh]);
 
-  return { status, approvals, activity, error, refresh };
+  return { status, approvals, sshPrompts, activity, error, refresh };
 }

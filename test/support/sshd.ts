@@ -2,7 +2,8 @@
 // ~/.ssh (config, known_hosts, a client key, an ssh-agent) in a temporary folder.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from './tether-process.js';
@@ -28,9 +29,22 @@ export interface SshdOptions {
   hostKeys?: HostKeyType[];
   /** A CA private key (ssh-keygen -s): the first host key gets a host certificate for these principals. */
   hostCertificate?: { ca: string; principals: string };
-  /** More sshd_config lines (TrustedUserCAKeys, MaxAuthTries, …). */
+  /** More sshd_config lines, after the defaults (TrustedUserCAKeys, MaxAuthTries, …). */
   extra?: string[];
+  /** sshd_config lines before the defaults, so they win over them (sshd takes a keyword's first value). */
+  config?: string[];
+  /**
+   * PAM `auth` lines: sshd runs with `UsePAM yes` under a PAM service of its own. OpenSSH names
+   * its PAM service after the program (auth-pam.c: SSHD_PAM_SERVICE is __progname), so it runs
+   * through a symlink called `tether-test-sshd-…` with `/etc/pam.d/` of that name, written at
+   * start and removed at stop; the system's own sshd service is never touched.
+   */
+  pam?: string[];
 }
+
+/** The PAM services of this process's sshds, removed on exit even when a test forgets. */
+const pamFiles = new Set<string>();
+process.once('exit', () => pamFiles.forEach((f) => rmSync(f, { force: true })));
 
 /** One sshd: `root` logs in with the keys in `authorizedKeys` (a file in the temp dir). */
 export class Sshd {
@@ -40,6 +54,8 @@ export class Sshd {
   readonly authorizedKeys: string;
   readonly log: string;
   port = 0;
+  /** Its PAM service file under /etc/pam.d, when it has one. */
+  pamFile: string | undefined;
 
   constructor(
     readonly dir: string,
@@ -92,9 +108,21 @@ export class Sshd {
     this.port = port ?? (await freePort());
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     const config = join(this.dir, `${this.name}_config`);
+    let program = SSHD_BIN;
+    if (this.options.pam) {
+      const service = `tether-test-sshd-${randomBytes(5).toString('hex')}`;
+      program = join(this.dir, service);
+      symlinkSync(SSHD_BIN, program);
+      this.pamFile = `/etc/pam.d/${service}`;
+      pamFiles.add(this.pamFile);
+      // Only our module decides; account and session say yes (no system accounts are involved).
+      writeFileSync(this.pamFile, [...this.options.pam, 'account required pam_permit.so', 'session required pam_permit.so', 'password required pam_deny.so', ''].join('\n'));
+    }
     writeFileSync(
       config,
       [
+        ...(this.options.config ?? []),
+        ...(this.options.pam ? ['UsePAM yes'] : []),
         `Port ${this.port}`,
         'ListenAddress 127.0.0.1',
         ...Object.values(this.hostKeys)
@@ -119,7 +147,7 @@ export class Sshd {
       ].join('\n'),
     );
     // -D: stay in the foreground (we own the process); -e: log to stderr, which we keep.
-    this.child = spawn(SSHD_BIN, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(program, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => appendFileSync(this.log, d));
     await waitFor(() => canConnect(this.port), `${this.name} listening on ${this.port}`, 10_000, 50);
   }
@@ -139,10 +167,15 @@ export class Sshd {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (this.pamFile) {
+      rmSync(this.pamFile, { force: true });
+      pamFiles.delete(this.pamFile);
+    }
   }
 }
 

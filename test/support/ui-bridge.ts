@@ -45,9 +45,11 @@ export async function serveRenderer(context: BrowserContext): Promise<string[]> 
 /**
  * The preload bridge, as a test double that behaves like the real one: `window.tether.call`
  * goes through the same BridgeRouter main uses (allow-list, sender check, schemas) to the
- * agent's control socket; agent events are pushed into the page as main pushes them.
+ * agent's control socket; agent events are pushed into the page as main pushes them. Like the
+ * tray, it shows SSH's questions, so the agent asks them here while the page is attached
+ * (`answersSshPrompts: false`: a UI that does not, so ssh refuses an unknown host key at once).
  */
-export async function attachBridge(page: Page, agentSocket: string): Promise<{ stop: () => void }> {
+export async function attachBridge(page: Page, agentSocket: string, opts: { answersSshPrompts?: boolean } = {}): Promise<{ stop: () => void }> {
   const router = new BridgeRouter(controlBackend(new ControlClient(agentSocket)), (url) => url.startsWith(`${UI_ORIGIN}/`));
   await page.exposeBinding('__tetherInvoke', (source, channel: unknown, payload: unknown) => router.handle(channel, payload, source.frame.url()));
   await page.addInitScript((prefix: string) => {
@@ -63,9 +65,14 @@ export async function attachBridge(page: Page, agentSocket: string): Promise<{ s
       },
     });
   }, BRIDGE_PREFIX);
-  const events = followEvents(agentSocket, (e) => {
-    page.evaluate((ev) => (window as unknown as { __tetherEmit?: (e: unknown) => void }).__tetherEmit?.(ev), e).catch(() => {});
-  });
+  const events = followEvents(
+    agentSocket,
+    (e) => {
+      page.evaluate((ev) => (window as unknown as { __tetherEmit?: (e: unknown) => void }).__tetherEmit?.(ev), e).catch(() => {});
+    },
+    () => {},
+    { answersSshPrompts: opts.answersSshPrompts ?? true },
+  );
   await events.ready;
   return { stop: events.stop };
 }
