@@ -148,7 +148,13 @@ export class Sshd {
     );
     // -D: stay in the foreground (we own the process); -e: log to stderr, which we keep.
     this.child = spawn(program, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => appendFileSync(this.log, d));
+    this.child.stderr!.on('data', (d: Buffer) => {
+      try {
+        appendFileSync(this.log, d);
+      } catch {
+        // its folder is gone: the suite is over, and a last line of sshd's goes unread
+      }
+    });
     await waitFor(() => canConnect(this.port), `${this.name} listening on ${this.port}`, 10_000, 50);
   }
 
@@ -168,7 +174,8 @@ export class Sshd {
   async stop(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
+      // 'close', not 'exit': its last stderr lines are in the log before anyone removes the folder.
+      const exited = once(child, 'close');
       child.kill('SIGTERM');
       await exited;
     }
