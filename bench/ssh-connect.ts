@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     w.writeConfig(aliases.map((alias) => ({ alias, sshd: box })));
     const env = { ...process.env, ...w.env };
     const { open } = memoryStores();
-    const agent = createAgent({ home: w.world.laptopHome, policy: ApprovalPolicy.parse('allow'), approvalTimeoutMs: 5000, leaseTtlMs: 60_000, openStore: open, identityStore: 'memory', name: 'bench', env, reconnect: false });
+    const agent = createAgent({ home: w.world.laptopHome, policy: ApprovalPolicy.parse('allow'), approvalTimeoutMs: 5000, leaseTtlMs: 60_000, openStore: open, identityStore: 'memory', name: 'bench', env, reconnect: false, notice: (l) => process.stderr.write(`NOTICE ${l}\n`) });
     const connect = async (alias: string, ssh: 'openssh' | 'builtin') => {
       const started = performance.now();
       const session = await createAgentConnect(agent, alias, ssh);
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       times.builtin.push(await connect(aliases[2 + 2 * i]!, 'builtin'));
     }
     await agent.close();
+    if (process.env.TETHER_BENCH_VERBOSE) process.stderr.write(`${JSON.stringify(times)}\n`);
     const ssh = median(times.ssh);
     const lines = [
       `| what | median | vs \`ssh ALIAS true\` |`,

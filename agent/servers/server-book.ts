@@ -83,9 +83,19 @@ export class ServerBook {
     return resolveSshRoute(text, this.resolveContext);
   }
 
+  /** Whether NAME is a server of ours or a Host alias of ~/.ssh/config, without resolving any host. */
+  names(name: string): boolean {
+    return this.saved().some((s) => s.name === name) || this.aliases().includes(name);
+  }
+
+  private aliases(): string[] {
+    const ctx = this.resolveContext;
+    return listHostAliases({ ...ctx, uid: 0, thisHost: '', ...configFileFor(ctx) });
+  }
+
   list(): ServerListing[] {
     const ctx = this.resolveContext;
-    const fromSsh = listHostAliases({ ...ctx, uid: 0, thisHost: '', ...configFileFor(ctx) }).map((alias): ServerListing => {
+    const fromSsh = this.aliases().map((alias): ServerListing => {
       try {
         const h = resolveSshHost(alias, ctx);
         return {

@@ -68,7 +68,7 @@ export function transportFor(url: string, ctx?: TransportContext): Transport {
       env,
       runDir: agentPaths(ctx.home).run,
       sshOptions: openSshOptions(binary, target, env),
-      inSshConfig: target !== url || book.list().some((s) => s.name === url),
+      inSshConfig: target !== url || book.names(url),
       agentKey: ctx.agentKey,
       prompt: ctx.prompt,
       runtime,
