@@ -16,10 +16,19 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
-  layer(['protocol/**/*.ts'], [
-    { group: ['**/agent/**', '**/remote/**', '**/electron/**', '**/renderer/**'], message: 'protocol/ is the shared contract: it imports no side.' },
-    { group: node, message: 'protocol/ does no I/O and runs anywhere: no Node modules.' },
-    { group: ['ws', 'electron', 'react', 'keytar', 'ssh2'], message: 'protocol/ is pure.' },
+  {
+    ...layer(['protocol/**/*.ts'], [
+      { group: ['**/agent/**', '**/remote/**', '**/electron/**', '**/renderer/**'], message: 'protocol/ is the shared contract: it imports no side.' },
+      { group: node, message: 'protocol/ does no I/O and runs anywhere: no Node modules.' },
+      { group: ['ws', 'electron', 'react', 'keytar', 'ssh2'], message: 'protocol/ is pure.' },
+      { group: ['./node/*', '**/node/*'], message: 'protocol/ is pure: protocol/node/ builds on it, not the other way.' },
+    ]),
+    ignores: ['protocol/node/**'],
+  },
+  // The Node layer both sides share: Node's own modules and protocol/, nothing else.
+  layer(['protocol/node/**/*.ts'], [
+    { group: ['**/agent/**', '**/remote/**', '**/electron/**', '**/renderer/**'], message: 'protocol/node/ is shared by agent/ and remote/: it imports neither side.' },
+    { group: ['ws', 'electron', 'react', 'keytar', 'ssh2'], message: 'protocol/node/ imports only protocol/ and node:*.' },
   ]),
   layer(['remote/**/*.ts'], [
     { group: ['**/agent/**', '**/electron/**', '**/renderer/**'], message: 'remote/ ships alone to servers: it never imports laptop code.' },

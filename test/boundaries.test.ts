@@ -19,6 +19,10 @@ describe('import boundaries', () => {
     ['protocol/x.ts', "import { readFileSync } from 'node:fs';"],
     ['protocol/x.ts', "import { WebSocket } from 'ws';"],
     ['renderer/x.tsx', "import { createAgent } from '../agent/agent.js';"],
+    ['protocol/x.ts', "import { x } from './node/x.js';"],
+    ['protocol/node/x.ts', "import { createAgent } from '../../agent/agent.js';"],
+    ['protocol/node/x.ts', "import { createDaemon } from '../../remote/daemon.js';"],
+    ['protocol/node/x.ts', "import { WebSocket } from 'ws';"],
   ])('%s may not %s', async (file, code) => {
     expect(await lint(file, `${code}\nexport {};\n`)).toHaveLength(1);
   });
@@ -27,6 +31,10 @@ describe('import boundaries', () => {
     ['remote/x.ts', "import { decodeMessage } from '../protocol/index.js';"],
     ['agent/x.ts', "import { decodeMessage } from '../protocol/index.js';"],
     ['agent/x.ts', "import { createServer } from 'node:http';"],
+    ['agent/x.ts', "import { x } from '../protocol/node/x.js';"],
+    ['remote/x.ts', "import { x } from '../protocol/node/x.js';"],
+    ['protocol/node/x.ts', "import { createServer } from 'node:http';"],
+    ['protocol/node/x.ts', "import { decodeMessage } from '../index.js';"],
   ])('%s may %s', async (file, code) => {
     expect(await lint(file, `${code}\nexport {};\n`)).toEqual([]);
   });
