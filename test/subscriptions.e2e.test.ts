@@ -1,0 +1,162 @@
+// Subscription logins end to end: a mock OAuth vendor (access tokens living 3 s, rotating refresh
+// tokens) in front of the mock provider; the laptop holds the login and renews it; the real
+// Claude Code runs on the server through `tether exec` on that login; other programs holding
+// the same lease are refused; a revoked login ends in one line on the laptop and a 401 in
+// Anthropic's shape on the server; nothing of the login reaches the server's disk, logs,
+// argv or environment.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVIDERS } from '../protocol/index.js';
+import { STREAMED_SENTENCE } from './fixtures/completion-route.js';
+import { startMockProvider, type MockProvider } from './fixtures/mock-provider.js';
+import { startOAuthVendor, type Grant, type OAuthVendor } from './support/mock-oauth-vendor.js';
+import { processesHolding } from './support/proc-scan.js';
+import { scanForSecrets } from './support/secret-scan.js';
+import { SERVER_BIN, runTether, waitFor } from './support/tether-process.js';
+import { World } from './support/world.js';
+import { ensureClaudeCode, type Tool } from './tools-pkg/ensure.js';
+
+const run = promisify(execFile);
+const ACCESS_TTL_MS = 3000;
+const UPSTREAM_KEY = 'sk-upstream-only-the-vendor-knows-0001';
+
+let world: World;
+let upstream: MockProvider;
+let vendor: OAuthVendor;
+let claude: Tool;
+let claudeGrant: Grant;
+let anyGrant: Grant;
+let home: string;
+let work: string;
+/** A client that is not Claude Code: calls the proxy with whatever lease its environment holds. */
+let probe: string;
+
+beforeAll(async () => {
+  claude = await ensureClaudeCode();
+  upstream = await startMockProvider({ keys: { anthropic: UPSTREAM_KEY }, tokenDelayMs: 0 });
+  vendor = await startOAuthVendor({ dialect: 'anthropic', clientId: PROVIDERS['claude-subscription']!.subscription!.clientId, accessTtlMs: ACCESS_TTL_MS, upstream, upstreamKey: UPSTREAM_KEY });
+  world = await World.start({ approve: 'allow' });
+  claudeGrant = await vendor.login();
+  anyGrant = await vendor.login();
+  const login = (g: Grant) => JSON.stringify({ claudeAiOauth: { accessToken: g.accessToken, refreshToken: g.refreshToken, expiresAt: g.expiresAt } });
+  const add = (name: string, g: Grant, extra: string[] = []) =>
+    world.laptop(['creds', 'add', 'anthropic', '--subscription', '--name', name, '--store', 'file', '--base-url', vendor.url, '--token-url', vendor.tokenUrl, ...extra], { input: login(g) });
+  const added = await add('claude-subscription', claudeGrant);
+  expect(added.code, added.stderr).toBe(0);
+  expect(added.stderr).toContain('lent only to Claude Code');
+  const widened = await add('claude-any', anyGrant, ['--any-client']);
+  expect(widened.code, widened.stderr).toBe(0);
+  await waitFor(async () => {
+    const offered = JSON.stringify((await world.daemonStatus())?.laptops ?? []);
+    return offered.includes('"claude-subscription"') && offered.includes('"claude-any"') ? true : undefined;
+  }, 'the subscription logins offered');
+  home = join(world.root, 'claude-home');
+  work = join(world.root, 'claude-work');
+  mkdirSync(work, { recursive: true });
+  probe = join(world.root, 'probe.mjs');
+  writeFileSync(
+    probe,
+    `const [base, token, model, rounds] = [process.env.ANTHROPIC_BASE_URL, process.env.CLAUDE_CODE_OAUTH_TOKEN, process.argv[2] ?? 'mock-1', Number(process.argv[3] ?? 1)];
+for (let i = 0; i < rounds; i++) {
+  const res = await fetch(base + '/v1/messages', { method: 'POST', headers: { authorization: 'Bearer ' + token, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' }, body: JSON.stringify({ model, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
+  const text = await res.text();
+  console.log(JSON.stringify({ status: res.status, ended: text.includes('message_stop'), body: res.status === 200 ? '' : text }));
+}
+`,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await world?.stop();
+  // Every access and refresh token the vendor issued, every lease: none on the server's disk or in a log.
+  for (const t of vendor?.issued ?? []) world?.tokens.add(t);
+  expect(world?.leaks()).toEqual([]);
+  expect(processesHolding([...(vendor?.issued ?? [])]).hits).toEqual([]);
+  await world?.dispose();
+  await vendor?.close();
+  await upstream?.close();
+});
+
+function claudeEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', DISABLE_ERROR_REPORTING: '1', TETHER_HOME: world.serverHome };
+  for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL', 'CLAUDE_CODE_OAUTH_TOKEN', 'CLAUDE_CONFIG_DIR']) delete env[name];
+  return env;
+}
+
+/** `tether exec --provider NAME -- sh -c SCRIPT` on the server. */
+function serverExec(name: string, script: string, env: NodeJS.ProcessEnv = claudeEnv()) {
+  return runTether(['exec', '--provider', name, '--', 'sh', '-c', script], { home: world.serverHome, bin: SERVER_BIN, env, timeoutMs: 90_000 });
+}
+
+describe('a Claude subscription lent to Claude Code', () => {
+  it('the real Claude Code through `tether exec`: the vendor sees the laptop’s access token and its oauth beta, never a lease; a node process with the same lease is refused 403', async (ctx) => {
+    if ('missing' in claude) return ctx.skip(`Claude Code not available: ${claude.missing}`);
+    const from = vendor.apiCalls.length;
+    const script = `printf "lease=%s\\n" "$CLAUDE_CODE_OAUTH_TOKEN" >&2; "${process.execPath}" "${probe}"; cd "${work}" && exec "${claude.bin}" -p "say hello" </dev/null`;
+    const r = await serverExec('claude-subscription', script);
+    const lease = /lease=(\S*)/.exec(r.stderr)?.[1] ?? '';
+    if (lease) world.tokens.add(lease);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(lease).toMatch(/^tth_/);
+    // The probe (node, not Claude Code) ran first with the very same lease: refused, in Anthropic's shape, saying why.
+    const refused = JSON.parse(r.stdout.split('\n')[0]!) as { status: number; body: string };
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toMatchObject({ type: 'error', error: { type: 'permission_error', message: expect.stringMatching(/tether: "claude-subscription" is a Claude Pro\/Max subscription, lent only to Claude Code; this request came from "probe" \(pid \d+\)/) } });
+    expect(r.stdout).toContain(STREAMED_SENTENCE);
+
+    const seen = vendor.apiCalls.slice(from);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const call of seen) {
+      expect(call.status).toBe(200);
+      expect(call.headers.authorization).toMatch(/^Bearer sk-ant-oat01-/);
+      expect(vendor.issued.has(call.headers.authorization!.slice('Bearer '.length))).toBe(true);
+      expect(String(call.headers['anthropic-beta'])).toContain('oauth-2025-04-20');
+      expect(String(call.headers['user-agent'])).toMatch(/^claude-cli\//);
+      expect(JSON.stringify(call.headers)).not.toContain('tth_');
+    }
+    // What Claude Code keeps in its home holds neither the lease nor any token of the login.
+    expect(scanForSecrets([home, work], [lease, ...vendor.issued])).toEqual([]);
+  }, 120_000);
+
+  it('a lease from `tether token` in a plain program: 403, and the vendor never sees the request', async () => {
+    const from = vendor.apiCalls.length;
+    const token = await world.server(['token', 'claude-subscription']);
+    expect(token.code, token.stderr).toBe(0);
+    const lease = token.stdout.trim();
+    world.tokens.add(lease);
+    const r = await run(process.execPath, [probe], { env: { ...process.env, ANTHROPIC_BASE_URL: `${world.state.proxyUrl}/claude-subscription`, CLAUDE_CODE_OAUTH_TOKEN: lease } });
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ status: 403 });
+    expect(vendor.apiCalls.length).toBe(from);
+  });
+});
+
+describe('renewal on the laptop', () => {
+  it('a long streamed session across several access-token lifetimes: every stream completes, the laptop renewed several times', async () => {
+    const from = vendor.refreshCalls;
+    const started = Date.now();
+    // Four streams of 3 s each, one after another, on tokens that live 3 s: 12 s of session.
+    const r = await serverExec('claude-any', `exec "${process.execPath}" "${probe}" mock-paced-30-10 4`, { ...process.env, TETHER_HOME: world.serverHome });
+    expect(r.code, r.stderr).toBe(0);
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: number; ended: boolean });
+    expect(results).toEqual(Array.from({ length: 4 }, () => ({ status: 200, ended: true, body: '' })));
+    expect(Date.now() - started).toBeGreaterThan(3 * ACCESS_TTL_MS);
+    expect(vendor.refreshCalls - from).toBeGreaterThanOrEqual(3);
+    expect(vendor.apiCalls.filter((c) => c.status === 401)).toEqual([]);
+  }, 60_000);
+
+  it('a revoked login: one clear line on the laptop, a 401 in Anthropic’s shape on the server', async () => {
+    vendor.revoke(anyGrant.refreshToken);
+    await new Promise((resolve) => setTimeout(resolve, ACCESS_TTL_MS + 200)); // the last access token has expired too
+    const r = await serverExec('claude-any', `exec "${process.execPath}" "${probe}" mock-1 3`, { ...process.env, TETHER_HOME: world.serverHome });
+    expect(r.code, r.stderr).toBe(0);
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: number; body: string });
+    expect(results.map((x) => x.status)).toEqual([401, 401, 401]);
+    expect(JSON.parse(results[0]!.body)).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: expect.stringMatching(/^tether: the Claude Pro\/Max login of "claude-any" no longer works \(127\.0\.0\.1:\d+ refused its refresh token: invalid_grant\): add it again with `claude setup-token`/) } });
+    const lines = readFileSync(world.agent!.logFile, 'utf8').split('\n').filter((l) => l.includes('no longer works'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tether: the Claude Pro\/Max login of "claude-any" no longer works/);
+  }, 60_000);
+});
