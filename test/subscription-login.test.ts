@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS, programOf, providerErrorBody } from '../protocol/index.js';
 import type { ResolvedCredential } from '../agent/credentials.js';
 import { importLogin } from '../agent/login-import.js';
+import { subscriptionWords } from '../agent/link-session.js';
+import { describeApproval } from '../agent/tty-prompt.js';
 import { authorizeSubscription } from '../agent/subscription-auth.js';
 import { SubscriptionLogin, parseLoginInput, readStoredTokens, storedTokens, type LoginTokens } from '../agent/subscription-login.js';
 import { startMockProvider, type MockProvider } from './fixtures/mock-provider.js';
@@ -177,5 +179,16 @@ describe("lent to the vendor's own client only", () => {
     }
     expect(await authorizeSubscription(cred(), undefined)).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(/a process tether could not identify/) });
     expect(await authorizeSubscription(cred(true), { pid: 43, cmdline: ['python3', 'steal.py'] })).toMatchObject({ ok: true });
+  });
+});
+
+describe('the approval prompt', () => {
+  it('says "subscription" and names the CLI it is lent to', () => {
+    const words = subscriptionWords({ name: 'claude-subscription', provider: 'claude-subscription', store: 'file', addedAt: '', subscription: {} });
+    expect(words).toBe('Claude Pro/Max subscription, lent only to Claude Code');
+    expect(subscriptionWords({ name: 'c', provider: 'chatgpt-subscription', store: 'file', addedAt: '', subscription: { anyClient: true } })).toBe('ChatGPT Plus/Pro/Team subscription, lent to any program (widened with --any-client)');
+    expect(subscriptionWords({ name: 'openai', provider: 'openai', store: 'file', addedAt: '' })).toBeUndefined();
+    const text = describeApproval({ id: 'ap_1', server: 'box', provider: 'claude-subscription', process: { pid: 7, uid: 0, cmdline: ['tether', 'exec', '--', 'claude'], parents: [] }, createdAt: 0, expiresAt: Date.now() + 5000, asks: 1, subscription: words! });
+    expect(text).toContain('  login    Claude Pro/Max subscription, lent only to Claude Code');
   });
 });
