@@ -17,7 +17,7 @@ import { processesHolding } from './support/proc-scan.js';
 import { scanForSecrets } from './support/secret-scan.js';
 import { SERVER_BIN, runTether, waitFor } from './support/tether-process.js';
 import { World } from './support/world.js';
-import { ensureClaudeCode, type Tool } from './tools-pkg/ensure.js';
+import { ensureClaudeCode, ensureCodex, type Tool } from './tools-pkg/ensure.js';
 
 const run = promisify(execFile);
 const ACCESS_TTL_MS = 3000;
@@ -26,6 +26,10 @@ const UPSTREAM_KEY = 'sk-upstream-only-the-vendor-knows-0001';
 let world: World;
 let upstream: MockProvider;
 let vendor: OAuthVendor;
+/** The ChatGPT side: its own vendor (token endpoint, account header) in front of the same mock. */
+let chatgpt: OAuthVendor;
+const ACCOUNT_ID = 'acct-mock-0001';
+let codex: Tool;
 let claude: Tool;
 let claudeGrant: Grant;
 let anyGrant: Grant;
@@ -36,7 +40,9 @@ let probe: string;
 
 beforeAll(async () => {
   claude = await ensureClaudeCode();
-  upstream = await startMockProvider({ keys: { anthropic: UPSTREAM_KEY }, tokenDelayMs: 0 });
+  codex = await ensureCodex();
+  upstream = await startMockProvider({ keys: { anthropic: UPSTREAM_KEY, openai: UPSTREAM_KEY }, tokenDelayMs: 0 });
+  chatgpt = await startOAuthVendor({ dialect: 'chatgpt', clientId: PROVIDERS['chatgpt-subscription']!.subscription!.clientId, accessTtlMs: ACCESS_TTL_MS, upstream, upstreamKey: UPSTREAM_KEY, accountId: ACCOUNT_ID });
   vendor = await startOAuthVendor({ dialect: 'anthropic', clientId: PROVIDERS['claude-subscription']!.subscription!.clientId, accessTtlMs: ACCESS_TTL_MS, upstream, upstreamKey: UPSTREAM_KEY });
   world = await World.start({ approve: 'allow' });
   claudeGrant = await vendor.login();
@@ -49,9 +55,15 @@ beforeAll(async () => {
   expect(added.stderr).toContain('lent only to Claude Code');
   const widened = await add('claude-any', anyGrant, ['--any-client']);
   expect(widened.code, widened.stderr).toBe(0);
+  // What `codex login` leaves in a CODEX_HOME of its own: auth.json with the ChatGPT tokens and account.
+  const codexLogin = await chatgpt.login();
+  const authJson = JSON.stringify({ OPENAI_API_KEY: null, tokens: { id_token: 'unused', access_token: codexLogin.accessToken, refresh_token: codexLogin.refreshToken, account_id: ACCOUNT_ID }, last_refresh: new Date().toISOString() });
+  const addedChatgpt = await world.laptop(['creds', 'add', 'openai', '--subscription', '--store', 'file', '--base-url', chatgpt.url, '--token-url', chatgpt.tokenUrl], { input: authJson });
+  expect(addedChatgpt.code, addedChatgpt.stderr).toBe(0);
+  expect(addedChatgpt.stderr).toContain('lent only to Codex CLI');
   await waitFor(async () => {
     const offered = JSON.stringify((await world.daemonStatus())?.laptops ?? []);
-    return offered.includes('"claude-subscription"') && offered.includes('"claude-any"') ? true : undefined;
+    return ['claude-subscription', 'claude-any', 'chatgpt-subscription'].every((n) => offered.includes(`"${n}"`)) ? true : undefined;
   }, 'the subscription logins offered');
   home = join(world.root, 'claude-home');
   work = join(world.root, 'claude-work');
@@ -72,11 +84,13 @@ for (let i = 0; i < rounds; i++) {
 afterAll(async () => {
   await world?.stop();
   // Every access and refresh token the vendor issued, every lease: none on the server's disk or in a log.
-  for (const t of vendor?.issued ?? []) world?.tokens.add(t);
+  const issued = [...(vendor?.issued ?? []), ...(chatgpt?.issued ?? [])];
+  for (const t of issued) world?.tokens.add(t);
   expect(world?.leaks()).toEqual([]);
-  expect(processesHolding([...(vendor?.issued ?? [])]).hits).toEqual([]);
+  expect(processesHolding(issued).hits).toEqual([]);
   await world?.dispose();
   await vendor?.close();
+  await chatgpt?.close();
   await upstream?.close();
 });
 
@@ -159,4 +173,48 @@ describe('renewal on the laptop', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tether: the Claude Pro\/Max login of "claude-any" no longer works/);
   }, 60_000);
+});
+
+describe('a ChatGPT subscription lent to Codex CLI', () => {
+  it('the real Codex CLI through `tether exec`: the vendor sees the laptop’s access token and the account header, never a lease; the renewal happens on the laptop', async (ctx) => {
+    if ('missing' in codex) return ctx.skip(`Codex CLI not available: ${codex.missing}`);
+    const codexHome = join(world.root, 'codex-home');
+    const codexWork = join(world.root, 'codex-work');
+    mkdirSync(codexHome, { recursive: true });
+    mkdirSync(codexWork, { recursive: true });
+    // Codex reaches the ChatGPT backend's Responses endpoint as a provider of its own at the proxy (README: Codex CLI).
+    const provider = ['-c', 'model_provider="tether-chatgpt"', '-c', 'model_providers.tether-chatgpt.name="ChatGPT through Tether"', '-c', 'model_providers.tether-chatgpt.env_key="OPENAI_API_KEY"', '-c', 'model_providers.tether-chatgpt.wire_api="responses"'];
+    const offline = ['-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false', '-c', 'features.plugins=false'];
+    const script = `printf "lease=%s\\n" "$OPENAI_API_KEY" >&2; cd "${codexWork}" && exec "${codex.bin}" exec "$@" -c "model_providers.tether-chatgpt.base_url=\\"$OPENAI_BASE_URL\\"" --skip-git-repo-check "say hello" </dev/null`;
+    const from = chatgpt.apiCalls.length;
+    await new Promise((resolve) => setTimeout(resolve, ACCESS_TTL_MS)); // the access token from the login is due for renewal
+    const refreshesBefore = chatgpt.refreshCalls;
+    const r = await runTether(['exec', '--provider', 'chatgpt-subscription', '--', 'sh', '-c', script, 'sh', ...provider, ...offline], {
+      home: world.serverHome,
+      bin: SERVER_BIN,
+      env: { HOME: join(world.root, 'home'), CODEX_HOME: codexHome, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined, CODEX_API_KEY: undefined },
+      timeoutMs: 90_000,
+    });
+    const lease = /lease=(\S*)/.exec(r.stderr)?.[1] ?? '';
+    if (lease) world.tokens.add(lease);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(lease).toMatch(/^tth_/);
+    expect(r.stdout.trim()).toBe(STREAMED_SENTENCE);
+    expect(chatgpt.refreshCalls).toBeGreaterThan(refreshesBefore);
+    const seen = chatgpt.apiCalls.slice(from);
+    expect(seen.map((c) => `${c.path} ${c.status}`)).toEqual(['/responses 200']);
+    expect(chatgpt.issued.has(seen[0]!.headers.authorization!.slice('Bearer '.length))).toBe(true);
+    expect(seen[0]!.headers['chatgpt-account-id']).toBe(ACCOUNT_ID);
+    expect(JSON.stringify(seen[0]!.headers)).not.toContain('tth_');
+    expect(scanForSecrets([codexHome, codexWork], [lease, ...chatgpt.issued])).toEqual([]);
+  }, 120_000);
+
+  it('a plain program holding a ChatGPT lease: 403 in OpenAI’s shape, saying it is lent only to Codex CLI', async () => {
+    const token = await world.server(['token', 'chatgpt-subscription']);
+    expect(token.code, token.stderr).toBe(0);
+    world.tokens.add(token.stdout.trim());
+    const res = await fetch(`${world.state.proxyUrl}/chatgpt-subscription/responses`, { method: 'POST', headers: { authorization: `Bearer ${token.stdout.trim()}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock-1', input: 'hi' }) });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringMatching(/lent only to Codex CLI; this request came from "[^"]+" \(pid \d+\)/) } });
+  });
 });

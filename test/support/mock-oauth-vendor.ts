@@ -82,7 +82,9 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
   };
   const issue = (family: Family) => {
     const refreshToken = mint(opts.dialect === 'anthropic' ? 'sk-ant-ort01-' : 'rt_');
-    const accessToken = mint(opts.dialect === 'anthropic' ? 'sk-ant-oat01-' : 'at_');
+    // ChatGPT's access tokens are JWTs whose `exp` its clients read; Anthropic's are opaque.
+    const exp = Math.floor((now() + opts.accessTtlMs) / 1000);
+    const accessToken = opts.dialect === 'anthropic' ? mint('sk-ant-oat01-') : mint(`eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp, sub: opts.accountId })).toString('base64url')}.`);
     family.current = refreshToken;
     byRefresh.set(refreshToken, family);
     access.set(accessToken, { expiresAt: now() + opts.accessTtlMs, family });
