@@ -135,6 +135,12 @@ describe('a Claude subscription lent to Claude Code', () => {
     expect(scanForSecrets([home, work], [lease, ...vendor.issued])).toEqual([]);
   }, 120_000);
 
+  it('plain `tether exec` leases the API keys only: a subscription login is leased when named', async () => {
+    const r = await runTether(['exec', '--', 'sh', '-c', 'printf "%s|%s" "${CLAUDE_CODE_OAUTH_TOKEN:-none}" "$ANTHROPIC_BASE_URL"'], { home: world.serverHome, bin: SERVER_BIN, env: claudeEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`none|${world.state.proxyUrl}/anthropic`);
+  });
+
   it('a lease from `tether token` in a plain program: 403, and the vendor never sees the request', async () => {
     const from = vendor.apiCalls.length;
     const token = await world.server(['token', 'claude-subscription']);
