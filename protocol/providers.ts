@@ -64,7 +64,7 @@ export interface SubscriptionSpec {
   listHeaders?: Readonly<Record<string, string>>;
   /** The header the login's account id goes in (ChatGPT's `chatgpt-account-id`). */
   accountHeader?: string;
-  /** The command that prints a token meant for another machine, and what the vendor's CLI calls it. */
+  /** How to give Tether a login of its own, for the messages that send the user there. */
   setupHint: string;
 }
 
@@ -152,7 +152,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       tokenUrl: 'https://platform.claude.com/v1/oauth/token',
       clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
       listHeaders: { 'anthropic-beta': 'oauth-2025-04-20' },
-      setupHint: '`claude setup-token` (a token for one machine, valid a year) piped into `tether creds add anthropic --subscription`',
+      setupHint: '`claude setup-token` (a long-lived token for this purpose) given to `tether creds add anthropic --subscription` on stdin',
     },
   },
   // Codex CLI on a ChatGPT plan: the ChatGPT backend's Responses endpoint, the plan's account in a header.
