@@ -26,7 +26,8 @@ const ASSUMED_LIFETIME_MS = 3_600_000;
  * What `tether creds add PROVIDER --subscription` reads on stdin: a bare token (a long-lived
  * setup token), or the JSON a vendor's CLI keeps for its login (Claude Code's
  * `{claudeAiOauth: {accessToken, refreshToken, expiresAt}}`, Codex's `{tokens: {access_token,
- * refresh_token, account_id}}`) or the same fields flat.
+ * refresh_token, account_id}}`, Gemini CLI's `{access_token, refresh_token, expiry_date}`) or the
+ * same fields flat.
  */
 export function parseLoginInput(text: string, now = Date.now()): LoginTokens {
   const trimmed = text.trim();
@@ -45,7 +46,7 @@ export function parseLoginInput(text: string, now = Date.now()): LoginTokens {
   const accessToken = text2(inner.accessToken ?? inner.access_token);
   const refreshToken = text2(inner.refreshToken ?? inner.refresh_token);
   const accountId = text2(inner.accountId ?? inner.account_id);
-  const expiresAt = typeof inner.expiresAt === 'number' ? inner.expiresAt : typeof inner.expires_in === 'number' ? now + inner.expires_in * 1000 : jwtExpiry(accessToken);
+  const expiresAt = typeof inner.expiresAt === 'number' ? inner.expiresAt : typeof inner.expiry_date === 'number' ? inner.expiry_date : typeof inner.expires_in === 'number' ? now + inner.expires_in * 1000 : jwtExpiry(accessToken);
   if (!accessToken || !TOKEN_SHAPE.test(accessToken)) throw new AgentError('no-secret', 'the login JSON has no access token (accessToken or access_token)');
   if (refreshToken !== undefined && !TOKEN_SHAPE.test(refreshToken)) throw new AgentError('no-secret', 'the login JSON has a malformed refresh token');
   return { accessToken, ...(refreshToken ? { refreshToken } : {}), ...(expiresAt ? { expiresAt } : {}), ...(accountId ? { accountId } : {}) };
@@ -130,12 +131,14 @@ export class SubscriptionLogin {
   private async refresh(): Promise<LoginTokens> {
     const posted = this.tokens.refreshToken!;
     const started = this.now();
+    const fields = { grant_type: 'refresh_token', refresh_token: posted, client_id: this.spec.clientId, ...this.spec.refreshExtras };
+    const form = this.spec.tokenBody === 'form';
     let res: Response;
     try {
       res = await (this.deps.fetch ?? fetch)(this.tokenUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: posted, client_id: this.spec.clientId, ...this.spec.refreshExtras }),
+        headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json', accept: 'application/json' },
+        body: form ? new URLSearchParams(fields).toString() : JSON.stringify(fields),
         signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
         redirect: 'error',
       });

@@ -21,6 +21,8 @@ export interface ProviderEnv {
    * GEMINI_API_KEY). `tether exec` removes them from the child, `tether env` unsets them.
    */
   overriding: string[];
+  /** Variables set to a fixed value (Gemini CLI's `GOOGLE_GENAI_USE_GCA=true`: use the given access token). */
+  fixed?: Readonly<Record<string, string>>;
 }
 
 export interface ProviderSpec {
@@ -58,6 +60,8 @@ export interface SubscriptionSpec {
   programs: readonly string[];
   tokenUrl: string;
   clientId: string;
+  /** How the refresh request is encoded: JSON (Anthropic, OpenAI) or a form (Google). */
+  tokenBody?: 'json' | 'form';
   /** Extra fields of the refresh request (Codex asks for `scope`). */
   refreshExtras?: Readonly<Record<string, string>>;
   /** Comma-list headers that must contain a value (Anthropic's `anthropic-beta: oauth-2025-04-20`), merged with the client's. */
@@ -175,12 +179,40 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       setupHint: 'a login of its own: `codex login` with CODEX_HOME set to an empty folder, then `tether creds add openai --subscription < that-folder/auth.json`',
     },
   },
+  // Gemini CLI on a Google login (Gemini Code Assist): GOOGLE_GENAI_USE_GCA + GOOGLE_CLOUD_ACCESS_TOKEN
+  // make it use a given token, CODE_ASSIST_ENDPOINT moves the Code Assist API to the proxy.
+  'gemini-subscription': {
+    id: 'gemini-subscription',
+    title: 'Google login (Gemini Code Assist)',
+    defaultBaseUrl: 'https://cloudcode-pa.googleapis.com',
+    ...BEARER,
+    requiredHeaders: NONE,
+    errorShape: 'gemini',
+    env: {
+      apiKey: ['GOOGLE_CLOUD_ACCESS_TOKEN'],
+      baseUrl: ['CODE_ASSIST_ENDPOINT'],
+      baseUrlSuffix: '',
+      overriding: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'GOOGLE_GENAI_USE_VERTEXAI'],
+      fixed: { GOOGLE_GENAI_USE_GCA: 'true' },
+    },
+    subscription: {
+      plan: 'Google account (Gemini Code Assist)',
+      client: 'Gemini CLI',
+      programs: ['gemini'],
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      // Gemini CLI's installed-app client: published in its source, not a secret (Google's installed-app flow).
+      clientId: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com',
+      tokenBody: 'form',
+      refreshExtras: { client_secret: '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' },
+      setupHint: '`tether creds add gemini --subscription --import` (Google keeps refresh tokens, so sharing Gemini CLI\'s login breaks nothing)',
+    },
+  },
   // Any OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, a corporate gateway); header and scheme set per credential.
   custom: openaiCompatible('custom', 'OpenAI-compatible endpoint', '', { apiKey: ['{NAME}_API_KEY'], baseUrl: ['{NAME}_BASE_URL'] }),
 };
 
 /** `tether creds add anthropic --subscription` means the Claude login: the subscription spec of each API provider. */
-export const SUBSCRIPTION_OF: Readonly<Record<string, string>> = { anthropic: 'claude-subscription', openai: 'chatgpt-subscription' };
+export const SUBSCRIPTION_OF: Readonly<Record<string, string>> = { anthropic: 'claude-subscription', openai: 'chatgpt-subscription', gemini: 'gemini-subscription' };
 
 const RUNTIMES = /^(?:node|nodejs|node\d+|bun|deno)$/;
 
@@ -205,7 +237,14 @@ export function providerSpec(id: string): ProviderSpec | undefined {
 export function envNames(spec: ProviderSpec, credentialName: string): ProviderEnv {
   const upper = credentialName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   const fill = (list: string[]) => list.map((v) => v.replace('{NAME}', upper));
-  return { apiKey: fill(spec.env.apiKey), baseUrl: fill(spec.env.baseUrl), baseUrlSuffix: spec.env.baseUrlSuffix, ...(spec.env.suffixOf ? { suffixOf: spec.env.suffixOf } : {}), overriding: fill(spec.env.overriding) };
+  return {
+    apiKey: fill(spec.env.apiKey),
+    baseUrl: fill(spec.env.baseUrl),
+    baseUrlSuffix: spec.env.baseUrlSuffix,
+    ...(spec.env.suffixOf ? { suffixOf: spec.env.suffixOf } : {}),
+    overriding: fill(spec.env.overriding),
+    ...(spec.env.fixed ? { fixed: spec.env.fixed } : {}),
+  };
 }
 
 /** What one base-URL variable is set to: the credential's path at the proxy plus that variable's suffix. */

@@ -126,6 +126,33 @@ describe('SubscriptionLogin', () => {
 });
 
 describe('importing the laptop CLI’s own login', () => {
+  it("Gemini CLI's Google login is shared (Google keeps refresh tokens): after a week of Tether's renewals, Gemini CLI's own refresh token still works and its file is untouched", async () => {
+    const gemini = PROVIDERS['gemini-subscription']!.subscription!;
+    const google = await startOAuthVendor({ dialect: 'google', clientId: gemini.clientId, clientSecret: gemini.refreshExtras!.client_secret!, accessTtlMs: 2000, upstream, upstreamKey: KEY });
+    try {
+      const grant = await google.login();
+      const home = tempDir('gemini-import');
+      mkdirSync(join(home, '.gemini'));
+      const file = join(home, '.gemini/oauth_creds.json');
+      const text = JSON.stringify({ access_token: grant.accessToken, refresh_token: grant.refreshToken, scope: 'openid', token_type: 'Bearer', expiry_date: grant.expiresAt });
+      writeFileSync(file, text, { mode: 0o600 });
+      const tokens = importLogin('gemini-subscription', gemini.setupHint, { GEMINI_CLI_HOME: home });
+      expect(tokens).toMatchObject({ accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresAt: grant.expiresAt });
+      const login = new SubscriptionLogin('gemini-subscription', gemini, tokens, google.tokenUrl, { save: async () => {}, now: () => google.now() });
+      for (let t = 0; t < 7 * 24; t++) {
+        google.advance(3_600_000);
+        await login.accessToken();
+      }
+      expect(login.refreshes).toBe(7 * 24);
+      // Gemini CLI renews with what its file holds: a form post with its client secret, as google-auth-library does.
+      const cli = await fetch(google.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refreshToken, client_id: gemini.clientId, client_secret: gemini.refreshExtras!.client_secret! }).toString() });
+      expect(cli.status).toBe(200);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    } finally {
+      await google.close();
+    }
+  });
+
   it("refuses a Claude Code login with a refresh token, saying why, and leaves its file as it was", () => {
     const home = tempDir('claude-import');
     mkdirSync(join(home, '.claude'));

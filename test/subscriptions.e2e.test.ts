@@ -13,11 +13,12 @@ import { PROVIDERS } from '../protocol/index.js';
 import { STREAMED_SENTENCE } from './fixtures/completion-route.js';
 import { startMockProvider, type MockProvider } from './fixtures/mock-provider.js';
 import { startOAuthVendor, type Grant, type OAuthVendor } from './support/mock-oauth-vendor.js';
+import { tempDir } from './support/homes.js';
 import { processesHolding } from './support/proc-scan.js';
 import { scanForSecrets } from './support/secret-scan.js';
 import { SERVER_BIN, runTether, waitFor } from './support/tether-process.js';
 import { World } from './support/world.js';
-import { ensureClaudeCode, ensureCodex, type Tool } from './tools-pkg/ensure.js';
+import { ensureClaudeCode, ensureCodex, ensureGeminiCli, type Tool } from './tools-pkg/ensure.js';
 
 const run = promisify(execFile);
 const ACCESS_TTL_MS = 3000;
@@ -31,6 +32,13 @@ let chatgpt: OAuthVendor;
 const ACCOUNT_ID = 'acct-mock-0001';
 let codex: Tool;
 let claude: Tool;
+/** The Google side: Code Assist behind a token endpoint that keeps refresh tokens; Gemini CLI's login imported. */
+let google: OAuthVendor;
+let gemini: Tool;
+let geminiGrant: Grant;
+/** The laptop's own Gemini CLI login (its folder), imported, never changed. */
+let laptopGeminiHome: string;
+let laptopGeminiCreds: string;
 let claudeGrant: Grant;
 let anyGrant: Grant;
 let home: string;
@@ -41,7 +49,10 @@ let probe: string;
 beforeAll(async () => {
   claude = await ensureClaudeCode();
   codex = await ensureCodex();
-  upstream = await startMockProvider({ keys: { anthropic: UPSTREAM_KEY, openai: UPSTREAM_KEY }, tokenDelayMs: 0 });
+  gemini = await ensureGeminiCli();
+  upstream = await startMockProvider({ keys: { anthropic: UPSTREAM_KEY, openai: UPSTREAM_KEY, gemini: UPSTREAM_KEY }, tokenDelayMs: 0 });
+  const googleSpec = PROVIDERS['gemini-subscription']!.subscription!;
+  google = await startOAuthVendor({ dialect: 'google', clientId: googleSpec.clientId, clientSecret: googleSpec.refreshExtras!.client_secret!, accessTtlMs: ACCESS_TTL_MS, upstream, upstreamKey: UPSTREAM_KEY });
   chatgpt = await startOAuthVendor({ dialect: 'chatgpt', clientId: PROVIDERS['chatgpt-subscription']!.subscription!.clientId, accessTtlMs: ACCESS_TTL_MS, upstream, upstreamKey: UPSTREAM_KEY, accountId: ACCOUNT_ID });
   vendor = await startOAuthVendor({ dialect: 'anthropic', clientId: PROVIDERS['claude-subscription']!.subscription!.clientId, accessTtlMs: ACCESS_TTL_MS, upstream, upstreamKey: UPSTREAM_KEY });
   world = await World.start({ approve: 'allow' });
@@ -61,9 +72,18 @@ beforeAll(async () => {
   const addedChatgpt = await world.laptop(['creds', 'add', 'openai', '--subscription', '--store', 'file', '--base-url', chatgpt.url, '--token-url', chatgpt.tokenUrl], { input: authJson });
   expect(addedChatgpt.code, addedChatgpt.stderr).toBe(0);
   expect(addedChatgpt.stderr).toContain('lent only to Codex CLI');
+  // The laptop's Gemini CLI is logged in with Google; Tether imports that login (Google keeps refresh tokens).
+  geminiGrant = await google.login();
+  laptopGeminiHome = tempDir('laptop-gemini');
+  mkdirSync(join(laptopGeminiHome, '.gemini'));
+  laptopGeminiCreds = JSON.stringify({ access_token: geminiGrant.accessToken, refresh_token: geminiGrant.refreshToken, scope: 'openid https://www.googleapis.com/auth/cloud-platform', token_type: 'Bearer', expiry_date: geminiGrant.expiresAt });
+  writeFileSync(join(laptopGeminiHome, '.gemini/oauth_creds.json'), laptopGeminiCreds, { mode: 0o600 });
+  const imported = await world.laptop(['creds', 'add', 'gemini', '--subscription', '--import', '--store', 'file', '--base-url', google.url, '--token-url', google.tokenUrl], { env: { GEMINI_CLI_HOME: laptopGeminiHome } });
+  expect(imported.code, imported.stderr).toBe(0);
+  expect(imported.stderr).toContain('lent only to Gemini CLI');
   await waitFor(async () => {
     const offered = JSON.stringify((await world.daemonStatus())?.laptops ?? []);
-    return ['claude-subscription', 'claude-any', 'chatgpt-subscription'].every((n) => offered.includes(`"${n}"`)) ? true : undefined;
+    return ['claude-subscription', 'claude-any', 'chatgpt-subscription', 'gemini-subscription'].every((n) => offered.includes(`"${n}"`)) ? true : undefined;
   }, 'the subscription logins offered');
   home = join(world.root, 'claude-home');
   work = join(world.root, 'claude-work');
@@ -84,13 +104,14 @@ for (let i = 0; i < rounds; i++) {
 afterAll(async () => {
   await world?.stop();
   // Every access and refresh token the vendor issued, every lease: none on the server's disk or in a log.
-  const issued = [...(vendor?.issued ?? []), ...(chatgpt?.issued ?? [])];
+  const issued = [...(vendor?.issued ?? []), ...(chatgpt?.issued ?? []), ...(google?.issued ?? [])];
   for (const t of issued) world?.tokens.add(t);
   expect(world?.leaks()).toEqual([]);
   expect(processesHolding(issued).hits).toEqual([]);
   await world?.dispose();
   await vendor?.close();
   await chatgpt?.close();
+  await google?.close();
   await upstream?.close();
 });
 
@@ -222,5 +243,55 @@ describe('a ChatGPT subscription lent to Codex CLI', () => {
     const res = await fetch(`${world.state.proxyUrl}/chatgpt-subscription/responses`, { method: 'POST', headers: { authorization: `Bearer ${token.stdout.trim()}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock-1', input: 'hi' }) });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringMatching(/lent only to Codex CLI; this request came from "[^"]+" \(pid \d+\)/) } });
+  });
+});
+
+describe('a Google login lent to Gemini CLI', () => {
+  it('the real Gemini CLI through `tether exec` on the imported login: Code Assist sees the laptop’s access token, never a lease; the laptop CLI’s login is untouched and still renews', async (ctx) => {
+    if ('missing' in gemini) return ctx.skip(`Gemini CLI not available: ${gemini.missing}`);
+    const geminiHome = join(world.root, 'gemini-home');
+    const geminiWork = join(world.root, 'gemini-work');
+    mkdirSync(join(geminiHome, '.gemini'), { recursive: true });
+    mkdirSync(geminiWork, { recursive: true });
+    writeFileSync(join(geminiHome, '.gemini/settings.json'), JSON.stringify({ privacy: { usageStatisticsEnabled: false } }));
+    await new Promise((resolve) => setTimeout(resolve, ACCESS_TTL_MS)); // the imported access token is due for renewal
+    const from = google.apiCalls.length;
+    const refreshesBefore = google.refreshCalls;
+    const script = `printf "lease=%s gca=%s\\n" "$GOOGLE_CLOUD_ACCESS_TOKEN" "$GOOGLE_GENAI_USE_GCA" >&2; cd "${geminiWork}" && exec "${process.execPath}" "${gemini.bin}" -p "say hello" </dev/null`;
+    const r = await runTether(['exec', '--provider', 'gemini-subscription', '--', 'sh', '-c', script], {
+      home: world.serverHome,
+      bin: SERVER_BIN,
+      env: { HOME: geminiHome, GEMINI_CLI_HOME: undefined, GEMINI_API_KEY: undefined, GOOGLE_API_KEY: undefined, GOOGLE_GEMINI_BASE_URL: undefined, GEMINI_CLI_TRUST_WORKSPACE: 'true' },
+      timeoutMs: 90_000,
+    });
+    const lease = /lease=(\S*)/.exec(r.stderr)?.[1] ?? '';
+    if (lease) world.tokens.add(lease);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(lease).toMatch(/^tth_/);
+    expect(r.stderr).toContain('gca=true');
+    expect(r.stdout.trim()).toBe(STREAMED_SENTENCE);
+    expect(google.refreshCalls).toBeGreaterThan(refreshesBefore);
+    const seen = google.apiCalls.slice(from);
+    expect(seen.map((c) => c.path)).toContain('/v1internal:streamGenerateContent?alt=sse');
+    for (const call of seen) {
+      expect(call.status, call.path).toBe(200);
+      expect(google.issued.has(String(call.headers.authorization).slice('Bearer '.length))).toBe(true);
+      expect(JSON.stringify(call.headers)).not.toContain('tth_');
+    }
+    expect(scanForSecrets([geminiHome, geminiWork], [lease, ...google.issued])).toEqual([]);
+    // The laptop's Gemini CLI: its file as it was, its refresh token still renews.
+    expect(readFileSync(join(laptopGeminiHome, '.gemini/oauth_creds.json'), 'utf8')).toBe(laptopGeminiCreds);
+    const spec = PROVIDERS['gemini-subscription']!.subscription!;
+    const renewed = await fetch(google.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: geminiGrant.refreshToken, client_id: spec.clientId, client_secret: spec.refreshExtras!.client_secret! }).toString() });
+    expect(renewed.status).toBe(200);
+  }, 120_000);
+
+  it('a plain program holding a Gemini lease: 403 in Google’s shape, saying it is lent only to Gemini CLI', async () => {
+    const token = await world.server(['token', 'gemini-subscription']);
+    expect(token.code, token.stderr).toBe(0);
+    world.tokens.add(token.stdout.trim());
+    const res = await fetch(`${world.state.proxyUrl}/gemini-subscription/v1internal:loadCodeAssist`, { method: 'POST', headers: { authorization: `Bearer ${token.stdout.trim()}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { code: 403, status: 'PERMISSION_DENIED', message: expect.stringMatching(/lent only to Gemini CLI; this request came from "[^"]+" \(pid \d+\)/) } });
   });
 });

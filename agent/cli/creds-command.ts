@@ -24,9 +24,10 @@ export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url UR
                                     when a lease is approved (cached until shortly before --ttl), and
                                     sent to the server, which calls the provider itself; no shell
                                     unless CMD uses shell syntax (| ; $ * …)
-  tether creds add anthropic|openai --subscription [--name N] [--import] [--any-client] [--replace]
+  tether creds add anthropic|openai|gemini --subscription [--name N] [--import] [--any-client] [--replace]
                                     a subscription login (Claude Pro/Max for Claude Code, a ChatGPT
-                                    plan for Codex CLI), held on this laptop only and renewed here:
+                                    plan for Codex CLI, a Google login for Gemini CLI), held on this
+                                    laptop only and renewed here:
                                     a token on stdin (\`claude setup-token | tether creds add anthropic
                                     --subscription\`) or the login JSON the CLI keeps; --import reads
                                     the CLI's own login and refuses one it would break. Lent only to

@@ -88,6 +88,18 @@ describe('toolEnvironment', () => {
     });
   });
 
+  it('a Google login: the lease in GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_GENAI_USE_GCA=true, Code Assist at the proxy', () => {
+    expect(toolEnvironment([lease('gemini-subscription', 'gemini-subscription')])).toEqual({
+      GEMINI_API_KEY: undefined,
+      GOOGLE_API_KEY: undefined,
+      GOOGLE_GEMINI_BASE_URL: undefined,
+      GOOGLE_GENAI_USE_VERTEXAI: undefined,
+      GOOGLE_GENAI_USE_GCA: 'true',
+      CODE_ASSIST_ENDPOINT: `${proxyUrl}/gemini-subscription`,
+      GOOGLE_CLOUD_ACCESS_TOKEN: 'tth_gemini-subscription',
+    });
+  });
+
   it('names a custom credential\'s variables after it', () => {
     expect(toolEnvironment([lease('my-vllm', 'custom')])).toEqual({ MY_VLLM_BASE_URL: `${proxyUrl}/my-vllm/v1`, MY_VLLM_API_KEY: 'tth_my-vllm' });
   });

@@ -11,7 +11,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MockProvider } from '../fixtures/mock-provider.js';
 
-export type VendorDialect = 'anthropic' | 'chatgpt';
+/** anthropic: Messages API; chatgpt: the Codex Responses endpoint; google: Gemini Code Assist (`v1internal:…`), no rotation. */
+export type VendorDialect = 'anthropic' | 'chatgpt' | 'google';
 
 export interface OAuthVendorOptions {
   dialect: VendorDialect;
@@ -22,7 +23,12 @@ export interface OAuthVendorOptions {
   upstream: MockProvider;
   upstreamKey: string;
   accountId?: string;
+  /** google: the installed-app client secret the token endpoint wants. */
+  clientSecret?: string;
 }
+
+/** The Code Assist project the google dialect hands out and then expects. */
+export const CODE_ASSIST_PROJECT = 'proj-mock-0001';
 
 export interface Grant {
   accessToken: string;
@@ -80,15 +86,17 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
     issued.add(t);
     return t;
   };
-  const issue = (family: Family) => {
-    const refreshToken = mint(opts.dialect === 'anthropic' ? 'sk-ant-ort01-' : 'rt_');
+  const issue = (family: Family, renewal = false) => {
+    // Google keeps the refresh token across renewals (and does not send it again); the others rotate it.
+    const keep = opts.dialect === 'google' && renewal;
+    const refreshToken = keep ? family.current : mint({ anthropic: 'sk-ant-ort01-', chatgpt: 'rt_', google: '1//' }[opts.dialect]);
     // ChatGPT's access tokens are JWTs whose `exp` its clients read; Anthropic's are opaque.
     const exp = Math.floor((now() + opts.accessTtlMs) / 1000);
-    const accessToken = opts.dialect === 'anthropic' ? mint('sk-ant-oat01-') : mint(`eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp, sub: opts.accountId })).toString('base64url')}.`);
+    const accessToken = opts.dialect === 'anthropic' ? mint('sk-ant-oat01-') : opts.dialect === 'google' ? mint('ya29.') : mint(`eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp, sub: opts.accountId })).toString('base64url')}.`);
     family.current = refreshToken;
     byRefresh.set(refreshToken, family);
     access.set(accessToken, { expiresAt: now() + opts.accessTtlMs, family });
-    return { access_token: accessToken, refresh_token: refreshToken, expires_in: opts.accessTtlMs / 1000, token_type: 'Bearer' };
+    return { access_token: accessToken, ...(keep ? {} : { refresh_token: refreshToken }), expires_in: opts.accessTtlMs / 1000, token_type: 'Bearer' };
   };
 
   const server = http.createServer((req, res) => {
@@ -98,7 +106,7 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://vendor.invalid');
     if (req.method === 'GET' && url.pathname === '/oauth/authorize') return authorize(url, res);
-    if (req.method === 'POST' && url.pathname === '/v1/oauth/token') return token(await body(req), res);
+    if (req.method === 'POST' && url.pathname === '/v1/oauth/token') return token(await body(req), String(req.headers['content-type'] ?? ''), res);
     return api(req, res, url);
   }
 
@@ -114,14 +122,15 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
     res.end();
   }
 
-  function token(raw: Buffer, res: ServerResponse): void {
+  function token(raw: Buffer, type: string, res: ServerResponse): void {
     let form: Record<string, unknown>;
     try {
-      form = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      form = type.startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(raw.toString('utf8'))) : (JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
     } catch {
-      return json(res, 400, { error: 'invalid_request', error_description: 'the body must be JSON' });
+      return json(res, 400, { error: 'invalid_request', error_description: 'the body must be JSON or a form' });
     }
     if (form.client_id !== opts.clientId) return json(res, 401, { error: 'invalid_client' });
+    if (opts.dialect === 'google' && form.grant_type === 'refresh_token' && form.client_secret !== opts.clientSecret) return json(res, 401, { error: 'invalid_client' });
     if (form.grant_type === 'authorization_code') {
       const pending = typeof form.code === 'string' ? codes.get(form.code) : undefined;
       const verifier = typeof form.code_verifier === 'string' ? form.code_verifier : '';
@@ -141,8 +150,8 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
       family.revoked = true;
       return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token reused' });
     }
-    family.spent.add(given);
-    return json(res, 200, issue(family));
+    if (opts.dialect !== 'google') family.spent.add(given);
+    return json(res, 200, issue(family, true));
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -152,7 +161,12 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
       record.status = status;
       record.why = why;
       req.resume();
-      return json(res, status, opts.dialect === 'anthropic' ? { type: 'error', error: { type: status === 401 ? 'authentication_error' : 'invalid_request_error', message: why } } : { error: { message: why, type: 'invalid_request_error', code: null } });
+      const shaped = {
+        anthropic: { type: 'error', error: { type: status === 401 ? 'authentication_error' : 'invalid_request_error', message: why } },
+        chatgpt: { error: { message: why, type: 'invalid_request_error', code: null } },
+        google: { error: { code: status, message: why, status: status === 401 ? 'UNAUTHENTICATED' : 'INVALID_ARGUMENT' } },
+      }[opts.dialect];
+      return json(res, status, shaped);
     };
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const live = bearer ? access.get(bearer) : undefined;
@@ -160,6 +174,7 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
     if (live.family.revoked) return refuse(401, 'login revoked');
     if (now() >= live.expiresAt) return refuse(401, 'access token expired');
     if (req.headers['x-api-key'] !== undefined) return refuse(400, 'x-api-key with an OAuth bearer');
+    if (opts.dialect === 'google') return codeAssist(req, res, url, record, refuse);
     let upstreamPath = url.pathname + url.search;
     if (opts.dialect === 'anthropic') {
       const betas = String(req.headers['anthropic-beta'] ?? '').split(',').map((s) => s.trim());
@@ -181,6 +196,45 @@ export async function startOAuthVendor(opts: OAuthVendorOptions): Promise<OAuthV
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
+  }
+
+  /**
+   * Gemini Code Assist as Gemini CLI uses it: setup calls answered here, the two generate calls
+   * answered by the mock provider's Gemini API with the request unwrapped and each answer wrapped
+   * in `{response: …}` (one per SSE event when streamed).
+   */
+  async function codeAssist(req: IncomingMessage, res: ServerResponse, url: URL, record: ApiCall, refuse: (status: number, why: string) => void): Promise<void> {
+    const method = /^\/v1internal:([A-Za-z]+)$/.exec(url.pathname)?.[1];
+    const asked = JSON.parse((await body(req)).toString('utf8') || '{}') as { model?: string; project?: string; request?: unknown };
+    record.status = 200;
+    switch (method) {
+      case 'loadCodeAssist':
+        return json(res, 200, { currentTier: { id: 'standard-tier', name: 'Gemini Code Assist' }, allowedTiers: [{ id: 'standard-tier', isDefault: true }], cloudaicompanionProject: CODE_ASSIST_PROJECT });
+      case 'retrieveUserQuota':
+        return json(res, 200, { buckets: [] });
+      case 'listExperiments':
+        return json(res, 200, { experimentIds: [], flags: [] });
+      case 'generateContent':
+      case 'streamGenerateContent': {
+        if (asked.project !== CODE_ASSIST_PROJECT) return refuse(403, `project ${String(asked.project)} is not this account's`);
+        const stream = method === 'streamGenerateContent';
+        const answer = await fetch(`${opts.upstream.url}/v1beta/models/${encodeURIComponent(asked.model ?? '')}:${method}${stream ? '?alt=sse' : ''}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-goog-api-key': opts.upstreamKey },
+          body: JSON.stringify(asked.request ?? {}),
+        });
+        record.status = answer.status;
+        const text = await answer.text();
+        if (!answer.ok) return json(res, answer.status, JSON.parse(text));
+        res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+        if (!stream) return void res.end(JSON.stringify({ response: JSON.parse(text) }));
+        res.end(text.replace(/^data: (.*)$/gm, (_, data: string) => `data: ${JSON.stringify({ response: JSON.parse(data) })}`));
+        return;
+      }
+      default:
+        record.status = 404;
+        return json(res, 404, { error: { code: 404, message: `no method ${url.pathname}`, status: 'NOT_FOUND' } });
+    }
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
