@@ -94,7 +94,7 @@ export class CredentialBook {
       if (!spec.subscription) throw new AgentError('bad-config', `${spec.title} is not a subscription login`);
       if (req.secret !== undefined || req.command !== undefined) throw new AgentError('bad-config', 'a subscription login is its tokens, not a key or a --command');
       if (req.store === 'env' || req.store === 'memory') throw new AgentError('bad-config', 'a subscription login needs a store it can write renewed tokens back to: keychain or file');
-      if (req.subscription.tokenUrl !== undefined) checkBaseUrl(req.subscription.tokenUrl);
+      if (req.subscription.tokenUrl !== undefined) checkTokenUrl(req.subscription.tokenUrl);
     } else if (spec.subscription) throw new AgentError('bad-config', `${spec.title} is a login: add it with \`tether creds add PROVIDER --subscription\``);
     if (req.ttlMs !== undefined && req.command === undefined) throw new AgentError('bad-config', '--ttl is for --command credentials');
     if (req.ttlMs !== undefined && (req.ttlMs < 5000 || req.ttlMs > 24 * 3_600_000)) throw new AgentError('bad-config', '--ttl must be between 5s and 24h');
@@ -209,6 +209,13 @@ export class CredentialBook {
     }
     return { entry, spec, baseUrl, secret, keyHeader: entry.keyHeader ?? spec.keyHeader, keyPrefix: entry.keyPrefix ?? spec.keyPrefix };
   }
+}
+
+/** The refresh token goes there: https, or plain http to this machine only (a local gateway, a test's vendor). */
+export function checkTokenUrl(url: string): void {
+  checkBaseUrl(url);
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) throw new AgentError('bad-url', `--token-url ${url.slice(0, 100)}: a refresh token goes over https only (plain http to this machine is allowed)`);
 }
 
 export function checkBaseUrl(url: string): void {

@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDERS, programOf, providerErrorBody } from '../protocol/index.js';
-import type { ResolvedCredential } from '../agent/credentials.js';
+import { CredentialBook, type ResolvedCredential } from '../agent/credentials.js';
+import { StoreShelf } from '../agent/secret-stores.js';
 import { importLogin } from '../agent/login-import.js';
 import { subscriptionWords } from '../agent/link-session.js';
 import { describeApproval } from '../agent/tty-prompt.js';
@@ -206,6 +207,18 @@ describe("lent to the vendor's own client only", () => {
     }
     expect(await authorizeSubscription(cred(), undefined)).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(/a process tether could not identify/) });
     expect(await authorizeSubscription(cred(true), { pid: 43, cmdline: ['python3', 'steal.py'] })).toMatchObject({ ok: true });
+  });
+});
+
+describe('adding a login', () => {
+  it('refuses a token endpoint over plain http to another machine, env and memory stores, and a login on an API-key provider', async () => {
+    const book = new CredentialBook(join(tempDir('book'), 'config.json'), new StoreShelf(async (kind) => ({ kind, writable: true, get: async () => undefined, set: async () => {}, delete: async () => true, accounts: async () => [] }) as never));
+    const tokens = parseLoginInput('sk-ant-oat01-setup-token-value');
+    await expect(book.add({ provider: 'claude-subscription', store: 'file', subscription: { tokens, tokenUrl: 'http://auth.example.com/token' } })).rejects.toThrow(/https only/);
+    await expect(book.add({ provider: 'claude-subscription', store: 'env', subscription: { tokens } })).rejects.toThrow(/write renewed tokens back/);
+    await expect(book.add({ provider: 'anthropic', store: 'file', subscription: { tokens } })).rejects.toThrow(/not a subscription login/);
+    await expect(book.add({ provider: 'claude-subscription', store: 'file', secret: 'sk-x' })).rejects.toThrow(/is a login/);
+    expect(await book.add({ provider: 'claude-subscription', store: 'file', subscription: { tokens, tokenUrl: 'http://127.0.0.1:9/token', anyClient: true } })).toMatchObject({ subscription: { tokenUrl: 'http://127.0.0.1:9/token', anyClient: true } });
   });
 });
 
