@@ -108,7 +108,7 @@ export class SubscriptionLogin {
     const now = this.now();
     if (now < this.refreshAt(this.tokens)) return this.tokens.accessToken;
     if (!this.tokens.refreshToken) {
-      if (this.tokens.expiresAt !== undefined && now >= this.tokens.expiresAt) throw new AgentError('login-revoked', this.revokedLine('its token expired and it has no refresh token'));
+      if (this.tokens.expiresAt !== undefined && now >= this.tokens.expiresAt) throw this.dead('its token expired and it has no refresh token');
       return this.tokens.accessToken;
     }
     try {
@@ -124,8 +124,11 @@ export class SubscriptionLogin {
     return (this.deps.now ?? Date.now)();
   }
 
-  private revokedLine(why: string): string {
-    return `the ${this.spec.plan} login of "${this.name}" no longer works (${why}): add it again with ${this.spec.setupHint}`;
+  /** The login is over: said once on the laptop, and the same words for every later request. */
+  private dead(why: string): AgentError {
+    this.revoked = `the ${this.spec.plan} login of "${this.name}" no longer works (${why}): add it again with ${this.spec.setupHint}`;
+    this.deps.notice?.(`tether: ${this.revoked}`);
+    return new AgentError('login-revoked', this.revoked);
   }
 
   private async refresh(): Promise<LoginTokens> {
@@ -149,9 +152,7 @@ export class SubscriptionLogin {
     if (res.status === 400 || res.status === 401 || res.status === 403) {
       // invalid_grant and friends: the refresh token is dead (revoked, reused, expired). Said once.
       const code = typeof body.error === 'string' ? body.error.slice(0, 40).replace(/[^\w.-]/g, '') : `HTTP ${res.status}`;
-      this.revoked = this.revokedLine(`${new URL(this.tokenUrl).host} refused its refresh token: ${code}`);
-      this.deps.notice?.(`tether: ${this.revoked}`);
-      throw new AgentError('login-revoked', this.revoked);
+      throw this.dead(`${new URL(this.tokenUrl).host} refused its refresh token: ${code}`);
     }
     const accessToken = text2(body.access_token);
     if (!res.ok || !accessToken || !TOKEN_SHAPE.test(accessToken)) throw new AgentError('login-refresh-failed', `${new URL(this.tokenUrl).host} answered the renewal of "${this.name}" with HTTP ${res.status} and no access token`);

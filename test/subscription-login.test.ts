@@ -88,6 +88,15 @@ describe('SubscriptionLogin', () => {
     expect(notices[0]).not.toContain(grant.refreshToken);
   });
 
+  it('an access token without a refresh token, once expired: one line on the laptop, then the same error', async () => {
+    const { login, notices } = loginOf({ accessToken: 'sk-ant-oat01-short-lived-only', expiresAt: vendor.now() + 1000 });
+    expect(await login.accessToken()).toBe('sk-ant-oat01-short-lived-only');
+    vendor.advance(1500);
+    await expect(login.accessToken()).rejects.toThrow(/its token expired and it has no refresh token/);
+    await expect(login.accessToken()).rejects.toMatchObject({ code: 'login-revoked' });
+    expect(notices).toHaveLength(1);
+  });
+
   it('a setup token (no refresh token) is sent as it is and never renewed', async () => {
     const { login } = loginOf(parseLoginInput('sk-ant-oat01-long-lived-setup-token\n'));
     const before = vendor.refreshCalls;
