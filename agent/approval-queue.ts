@@ -14,6 +14,8 @@ export interface PendingApproval {
   asks: number;
   /** How long an allowed lease lives, for the prompt to say. */
   leaseTtlMs?: number;
+  /** A subscription login, in words, for the prompt to say. */
+  subscription?: string;
 }
 
 export type ApprovalOutcome = { answer: Answer; by: 'person' } | { answer: 'deny'; by: 'timeout' } | { answer: 'deny'; by: 'cancelled' };
@@ -59,6 +61,7 @@ export class ApprovalQueue extends EventEmitter<ApprovalQueueEvents> {
       expiresAt: now + this.timeoutMs,
       asks,
       ...(subject.leaseTtlMs !== undefined ? { leaseTtlMs: subject.leaseTtlMs } : {}),
+      ...(subject.subscription !== undefined ? { subscription: subject.subscription } : {}),
     };
     const outcome = new Promise<ApprovalOutcome>((resolve) => {
       const timer = setTimeout(() => this.settle(approval.id, { answer: 'deny', by: 'timeout' }), this.timeoutMs);

@@ -14,6 +14,8 @@ export interface ApprovalSubject {
   process: ProcessInfo;
   /** How long a lease granted now would live (the agent's TTL, capped by the daemon's). */
   leaseTtlMs?: number;
+  /** A subscription login, said in words: "Claude Pro/Max subscription, lent only to Claude Code". */
+  subscription?: string;
 }
 
 const Rule = z.object({

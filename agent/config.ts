@@ -23,6 +23,11 @@ export const CredentialEntry = z.object({
   command: z.string().min(1).max(4096).optional(),
   /** Forward mode: how long one minted secret is valid. */
   ttlMs: z.number().int().min(5000).max(24 * 60 * 60 * 1000).optional(),
+  /**
+   * A subscription login (the vault holds its tokens): lent to the vendor's own client only,
+   * unless `anyClient`. `tokenUrl` replaces the vendor's token endpoint (a gateway, a test's mock).
+   */
+  subscription: z.object({ anyClient: z.boolean().optional(), tokenUrl: z.string().url().optional() }).optional(),
 });
 export type CredentialEntry = z.infer<typeof CredentialEntry>;
 

@@ -3,6 +3,7 @@ import { readConfig, updateConfig, type CredentialEntry, type StoreKind } from '
 import { AgentError } from './errors.js';
 import { CommandToken, planCommand } from './forward-credential.js';
 import { credentialAccount, type StoreShelf } from './secret-stores.js';
+import { SubscriptionLogin, readStoredTokens, storedTokens, type LoginTokens } from './subscription-login.js';
 
 export interface ResolvedCredential {
   entry: CredentialEntry;
@@ -15,6 +16,8 @@ export interface ResolvedCredential {
   keyPrefix: string;
   /** Forward mode: mints the secret (then `secret` is empty); the daemon calls the provider itself. */
   minter?: CommandToken;
+  /** A subscription login: its access token replaces `secret` on each relayed request. */
+  login?: SubscriptionLogin;
 }
 
 export interface AddCredential {
@@ -32,6 +35,8 @@ export interface AddCredential {
   /** Forward mode: the command whose output is the secret, and how long one output is valid. */
   command?: string;
   ttlMs?: number;
+  /** A subscription login (`provider` is then a subscription spec such as claude-subscription). */
+  subscription?: { tokens: LoginTokens; anyClient?: boolean; tokenUrl?: string };
 }
 
 /** A forward credential's minted secret lasts this long unless `--ttl` says otherwise. */
@@ -50,10 +55,17 @@ export function knownProvider(id: string): ProviderSpec {
  */
 export class CredentialBook {
   private readonly resolved = new Map<string, Promise<ResolvedCredential>>();
+  /**
+   * Subscription logins outlive reload(): two instances of one login would each spend the
+   * same refresh token, and a vendor that rotates them logs the second one out.
+   */
+  private readonly logins = new Map<string, SubscriptionLogin>();
 
   constructor(
     private readonly configFile: string,
     private readonly stores: StoreShelf,
+    /** One-line notices for the laptop's log (a subscription login that stopped working). */
+    private readonly notice?: (line: string) => void,
   ) {}
 
   list(): CredentialEntry[] {
@@ -78,12 +90,22 @@ export class CredentialBook {
       if (req.secret !== undefined) throw new AgentError('bad-config', 'a credential is either a stored secret or a --command, not both');
       planCommand(req.command); // refuses unclosed quotes and empty commands now, not at the first lease
     }
+    if (req.subscription !== undefined) {
+      if (!spec.subscription) throw new AgentError('bad-config', `${spec.title} is not a subscription login`);
+      if (req.secret !== undefined || req.command !== undefined) throw new AgentError('bad-config', 'a subscription login is its tokens, not a key or a --command');
+      if (req.store === 'env' || req.store === 'memory') throw new AgentError('bad-config', 'a subscription login needs a store it can write renewed tokens back to: keychain or file');
+      if (req.subscription.tokenUrl !== undefined) checkTokenUrl(req.subscription.tokenUrl);
+    } else if (spec.subscription) throw new AgentError('bad-config', `${spec.title} is a login: add it with \`tether creds add PROVIDER --subscription\``);
     if (req.ttlMs !== undefined && req.command === undefined) throw new AgentError('bad-config', '--ttl is for --command credentials');
     if (req.ttlMs !== undefined && (req.ttlMs < 5000 || req.ttlMs > 24 * 3_600_000)) throw new AgentError('bad-config', '--ttl must be between 5s and 24h');
     if (req.secret !== undefined) {
       if (!req.secret) throw new AgentError('no-secret', 'the secret is empty');
       const store = await this.stores.open(req.store);
       await store.set(credentialAccount(name), req.secret);
+    }
+    if (req.subscription !== undefined) {
+      const store = await this.stores.open(req.store);
+      await store.set(credentialAccount(name), storedTokens(req.subscription.tokens));
     }
     // A scheme belongs in Authorization only: `--key-header x-api-key` alone means the bare key.
     const keyPrefix = req.keyPrefix ?? (keyHeader !== undefined && keyHeader !== 'authorization' ? '' : undefined);
@@ -97,12 +119,16 @@ export class CredentialBook {
       addedAt: new Date().toISOString(),
       ...(req.servers ? { servers: [...new Set(req.servers)] } : {}),
       ...(req.command !== undefined ? { command: req.command, ttlMs: req.ttlMs ?? DEFAULT_FORWARD_TTL_MS } : {}),
+      ...(req.subscription !== undefined
+        ? { subscription: { ...(req.subscription.anyClient ? { anyClient: true } : {}), ...(req.subscription.tokenUrl ? { tokenUrl: req.subscription.tokenUrl } : {}) } }
+        : {}),
     };
     updateConfig(this.configFile, (c) => {
       c.credentials = c.credentials.filter((e) => e.name !== name);
       c.credentials.push(entry);
     });
     this.resolved.delete(name);
+    this.logins.delete(name);
     return entry;
   }
 
@@ -115,6 +141,7 @@ export class CredentialBook {
       c.credentials = c.credentials.filter((e) => e.name !== name);
     });
     this.resolved.delete(name);
+    this.logins.delete(name);
     return true;
   }
 
@@ -169,8 +196,26 @@ export class CredentialBook {
     if (!secret) throw new AgentError('no-secret', `the ${entry.store} store holds no secret for "${name}": add it again with \`tether creds add ${entry.provider} --name ${name}\``);
     const baseUrl = (entry.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
     if (!baseUrl) throw new AgentError('bad-url', `"${name}" has no base URL: add it again with --base-url`);
+    if (entry.subscription && spec.subscription) {
+      const kept = this.logins.get(name);
+      if (kept && (await kept.settled()) === secret) return { entry, spec, baseUrl, secret: '', ...keyOf, login: kept };
+      const tokenUrl = entry.subscription.tokenUrl ?? spec.subscription.tokenUrl;
+      const login = new SubscriptionLogin(name, spec.subscription, readStoredTokens(secret), tokenUrl, {
+        save: (tokens) => store.set(credentialAccount(name), storedTokens(tokens)),
+        ...(this.notice ? { notice: this.notice } : {}),
+      });
+      this.logins.set(name, login);
+      return { entry, spec, baseUrl, secret: '', ...keyOf, login };
+    }
     return { entry, spec, baseUrl, secret, keyHeader: entry.keyHeader ?? spec.keyHeader, keyPrefix: entry.keyPrefix ?? spec.keyPrefix };
   }
+}
+
+/** The refresh token goes there: https, or plain http to this machine only (a local gateway, a test's vendor). */
+export function checkTokenUrl(url: string): void {
+  checkBaseUrl(url);
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) throw new AgentError('bad-url', `--token-url ${url.slice(0, 100)}: a refresh token goes over https only (plain http to this machine is allowed)`);
 }
 
 export function checkBaseUrl(url: string): void {

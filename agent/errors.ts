@@ -26,7 +26,13 @@ export type AgentErrorCode =
   | 'server-setup'
   | 'runtime-mismatch'
   | 'runtime-unavailable'
-  | 'mint-failed';
+  | 'mint-failed'
+  /** A subscription login's refresh token was refused by the vendor: someone must log in again. */
+  | 'login-revoked'
+  /** The vendor's token endpoint could not be reached or answered nonsense; the next request tries again. */
+  | 'login-refresh-failed'
+  /** Importing a CLI's own login would log that CLI out (or there is none): the reason says which. */
+  | 'import-refused';
 
 /** An expected failure: one line for a person, and a code for code. */
 export class AgentError extends Error {

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { LeaseRequest, Message } from '../protocol/index.js';
+import { providerSpec, type LeaseRequest, type Message } from '../protocol/index.js';
 import type { ActivityEvent, ServerView } from '../protocol/control.js';
 import type { ApprovalQueue } from './approval-queue.js';
 import type { Answer, ApprovalPolicy } from './approvals.js';
 import { auditProcess, type AuditLog } from './audit.js';
+import type { CredentialEntry } from './config.js';
 import type { CredentialBook } from './credentials.js';
 import { newLeaseId } from './crypto.js';
 import { ForwardRenewals, forwardSecret } from './forward-renewals.js';
@@ -167,14 +168,16 @@ export class LinkSession extends EventEmitter<SessionEvents> {
   }
 
   private async onLeaseRequest(req: LeaseRequest): Promise<void> {
-    const subject = { server: this.server, provider: req.provider, process: req.process, leaseTtlMs: this.leaseTtlMs() };
+    const lent = this.deps.credentials.lendableTo(this.server).find((c) => c.name === req.provider);
+    const subscription = lent ? subscriptionWords(lent) : undefined;
+    const subject = { server: this.server, provider: req.provider, process: req.process, leaseTtlMs: this.leaseTtlMs(), ...(subscription ? { subscription } : {}) };
     const deny = (reason: 'denied' | 'timeout' | 'unknown-provider' | 'error', message: string) => {
       this.link.send({ t: 'lease.deny', id: req.id, reason, message: message.slice(0, 300) });
       this.deps.audit.record({ event: 'lease', server: this.server, name: req.provider, process: auditProcess(req.process), decision: reason });
       this.emit('activity', { kind: 'lease', server: this.server, credential: req.provider, decision: reason, pid: req.process.pid });
     };
     // A credential whose allow-list does not name this server is not lent here at all.
-    if (!this.deps.credentials.lendableTo(this.server).some((c) => c.name === req.provider)) {
+    if (!lent) {
       deny('unknown-provider', `this laptop does not lend "${req.provider}"`);
       return;
     }
@@ -214,4 +217,11 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       deny('error', err instanceof Error ? err.message : 'cannot load the credential');
     }
   }
+}
+
+/** What the approval prompt says of a subscription login: the plan, and who it is lent to. */
+export function subscriptionWords(entry: CredentialEntry): string | undefined {
+  const sub = providerSpec(entry.provider)?.subscription;
+  if (!sub || !entry.subscription) return undefined;
+  return `${sub.plan} subscription, lent ${entry.subscription.anyClient ? 'to any program (widened with --any-client)' : `only to ${sub.client}`}`;
 }

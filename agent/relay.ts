@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { ResolvedCredential } from './credentials.js';
 import type { LeaseBook } from './lease-book.js';
+import { authorizeSubscription, type ApplyAuth } from './subscription-auth.js';
 
 export interface RelayPeer {
   send(message: Message): void;
@@ -169,7 +170,7 @@ class RelayStream {
 
   start(): void {
     this.deps.resolve(this.credential).then(
-      (cred) => this.callUpstream(cred),
+      (cred) => (cred.login ? this.callWithLogin(cred) : this.callUpstream(cred)),
       (err: Error) => this.failBeforeHead('openai', `credential "${this.credential}" is not available: ${err.message}`),
     );
   }
@@ -207,7 +208,15 @@ class RelayStream {
     this.finish('aborted');
   }
 
-  private callUpstream(cred: ResolvedCredential): void {
+  /** A subscription: who is calling is checked, then the login's current access token goes on (see subscription-auth.ts). */
+  private callWithLogin(cred: ResolvedCredential): void {
+    authorizeSubscription(cred, this.open.caller).then(
+      (outcome) => (outcome.ok ? this.callUpstream(cred, outcome.apply) : this.failBeforeHead(cred.spec.errorShape, outcome.message, outcome.status, outcome.kind)),
+      () => this.failBeforeHead(cred.spec.errorShape, `the login of "${this.credential}" failed`, 401, 'authentication'),
+    );
+  }
+
+  private callUpstream(cred: ResolvedCredential, applyAuth?: ApplyAuth): void {
     if (this.state === 'DONE') return;
     this.provider = cred.spec.id;
     if (cred.minter) {
@@ -229,7 +238,8 @@ class RelayStream {
     }
     const headers = upstreamHeaders(this.open.headers);
     for (const [name, value] of Object.entries(cred.spec.requiredHeaders)) headers[name] ??= value;
-    headers[cred.keyHeader] = cred.keyPrefix + cred.secret;
+    if (applyAuth) applyAuth(headers);
+    else headers[cred.keyHeader] = cred.keyPrefix + cred.secret;
     this.state = 'REQUESTING';
     const req = (url.protocol === 'https:' ? https : http).request(url, { method: this.open.method, headers, agent });
     this.req = req;

@@ -11,6 +11,7 @@ export function describeApproval(a: PendingApproval): string {
     `  process  pid ${p.pid}, user ${p.user ?? `uid ${p.uid}`}`,
     `  command  ${p.cmdline.join(' ')}`,
   ];
+  if (a.subscription) lines.push(`  login    ${a.subscription}`);
   if (p.cwd) lines.push(`  cwd      ${p.cwd}`);
   if (p.parents.length) lines.push(`  parents  ${p.parents.map((q) => `${q.pid} ${q.cmdline.join(' ')}`).join(' <- ')}`);
   lines.push(`  [o] allow once  [a] allow while connected  [d/Enter] deny  (${Math.round((a.expiresAt - Date.now()) / 1000)} s)`);

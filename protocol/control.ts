@@ -89,6 +89,8 @@ export const ApprovalView = z.object({
   asks: z.number(),
   /** How long a lease allowed now lives (allow-once; allow-while-connected leases are renewed until the link ends). */
   leaseTtlMs: z.number().optional(),
+  /** A subscription login: "Claude Pro/Max subscription, lent only to Claude Code". */
+  subscription: z.string().optional(),
 });
 export type ApprovalView = z.infer<typeof ApprovalView>;
 

@@ -44,6 +44,8 @@ export function decodeHotMessage(tag: string, raw: Record<string, unknown>): Hot
   switch (tag) {
     case 'relay.open': {
       const { sid, leaseId, method, path, headers } = raw;
+      // A subscription request's caller is rare enough to leave to zod.
+      if (raw.caller !== undefined) return undefined;
       if (!isStreamId(sid) || typeof leaseId !== 'string' || !LEASE_ID_PATTERN.test(leaseId) || !METHODS.has(method)) return undefined;
       if (typeof path !== 'string' || !path.startsWith('/') || path.length > MAX_PATH || !isHeaderList(headers)) return undefined;
       return { t: 'relay.open', sid, leaseId, method: method as RelayOpen['method'], path, headers };

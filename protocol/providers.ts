@@ -21,6 +21,8 @@ export interface ProviderEnv {
    * GEMINI_API_KEY). `tether exec` removes them from the child, `tether env` unsets them.
    */
   overriding: string[];
+  /** Variables set to a fixed value (Gemini CLI's `GOOGLE_GENAI_USE_GCA=true`: use the given access token). */
+  fixed?: Readonly<Record<string, string>>;
 }
 
 export interface ProviderSpec {
@@ -40,6 +42,34 @@ export interface ProviderSpec {
   keyQueryParam?: string;
   /** How LiteLLM (and so aider) reaches it: its model prefix and the two variables it reads, a subset of `env`'s. */
   litellm?: LiteLLMRoute;
+  /** A vendor's subscription login (not an API key), lent only to that vendor's own client by default. */
+  subscription?: SubscriptionSpec;
+}
+
+/**
+ * What a subscription login needs besides the API's address: its vendor's token endpoint
+ * (called on the laptop only), the client the vendor permits it for, and the headers that
+ * vendor requires on subscription traffic.
+ */
+export interface SubscriptionSpec {
+  /** The plan, as the vendor names it: "Claude Pro/Max". */
+  plan: string;
+  /** The vendor's own client, as the approval prompt names it: "Claude Code". */
+  client: string;
+  /** Program names of that client as /proc shows them (argv[0], or the script a runtime runs). */
+  programs: readonly string[];
+  tokenUrl: string;
+  clientId: string;
+  /** How the refresh request is encoded: JSON (Anthropic, OpenAI) or a form (Google). */
+  tokenBody?: 'json' | 'form';
+  /** Extra fields of the refresh request (Codex asks for `scope`). */
+  refreshExtras?: Readonly<Record<string, string>>;
+  /** Comma-list headers that must contain a value (Anthropic's `anthropic-beta: oauth-2025-04-20`), merged with the client's. */
+  listHeaders?: Readonly<Record<string, string>>;
+  /** The header the login's account id goes in (ChatGPT's `chatgpt-account-id`). */
+  accountHeader?: string;
+  /** How to give Tether a login of its own, for the messages that send the user there. */
+  setupHint: string;
 }
 
 export interface LiteLLMRoute {
@@ -109,9 +139,95 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     env: { apiKey: ['AZURE_OPENAI_API_KEY', 'AZURE_API_KEY'], baseUrl: ['AZURE_OPENAI_ENDPOINT', 'AZURE_API_BASE'], baseUrlSuffix: '', overriding: ['AZURE_OPENAI_AD_TOKEN'] },
     litellm: litellmPair('azure', 'AZURE'),
   },
+  // Claude Code on a Claude Pro/Max login: CLAUDE_CODE_OAUTH_TOKEN carries the lease, Claude Code
+  // then sends `Authorization: Bearer` with `anthropic-beta: oauth-2025-04-20` to ANTHROPIC_BASE_URL.
+  'claude-subscription': {
+    id: 'claude-subscription',
+    title: 'Claude subscription (Pro/Max)',
+    defaultBaseUrl: 'https://api.anthropic.com',
+    ...BEARER,
+    requiredHeaders: { 'anthropic-version': '2023-06-01' },
+    errorShape: 'anthropic',
+    env: { apiKey: ['CLAUDE_CODE_OAUTH_TOKEN'], baseUrl: ['ANTHROPIC_BASE_URL'], baseUrlSuffix: '', overriding: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_REFRESH_TOKEN'] },
+    subscription: {
+      plan: 'Claude Pro/Max',
+      client: 'Claude Code',
+      programs: ['claude'],
+      tokenUrl: 'https://platform.claude.com/v1/oauth/token',
+      clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+      listHeaders: { 'anthropic-beta': 'oauth-2025-04-20' },
+      setupHint: '`claude setup-token` (a long-lived token for this purpose) given to `tether creds add anthropic --subscription` on stdin',
+    },
+  },
+  // Codex CLI on a ChatGPT plan: the ChatGPT backend's Responses endpoint, the plan's account in a header.
+  'chatgpt-subscription': {
+    id: 'chatgpt-subscription',
+    title: 'ChatGPT subscription',
+    defaultBaseUrl: 'https://chatgpt.com/backend-api/codex',
+    ...BEARER,
+    requiredHeaders: { originator: 'codex_cli_rs' },
+    errorShape: 'openai',
+    env: { apiKey: ['OPENAI_API_KEY'], baseUrl: ['OPENAI_BASE_URL'], baseUrlSuffix: '', overriding: ['CODEX_API_KEY'] },
+    subscription: {
+      plan: 'ChatGPT Plus/Pro/Team',
+      client: 'Codex CLI',
+      programs: ['codex'],
+      tokenUrl: 'https://auth.openai.com/oauth/token',
+      clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+      refreshExtras: { scope: 'openid profile email' },
+      accountHeader: 'chatgpt-account-id',
+      setupHint: 'a login of its own: `codex login` with CODEX_HOME set to an empty folder, then `tether creds add openai --subscription < that-folder/auth.json`',
+    },
+  },
+  // Gemini CLI on a Google login (Gemini Code Assist): GOOGLE_GENAI_USE_GCA + GOOGLE_CLOUD_ACCESS_TOKEN
+  // make it use a given token, CODE_ASSIST_ENDPOINT moves the Code Assist API to the proxy.
+  'gemini-subscription': {
+    id: 'gemini-subscription',
+    title: 'Google login (Gemini Code Assist)',
+    defaultBaseUrl: 'https://cloudcode-pa.googleapis.com',
+    ...BEARER,
+    requiredHeaders: NONE,
+    errorShape: 'gemini',
+    env: {
+      apiKey: ['GOOGLE_CLOUD_ACCESS_TOKEN'],
+      baseUrl: ['CODE_ASSIST_ENDPOINT'],
+      baseUrlSuffix: '',
+      overriding: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'GOOGLE_GENAI_USE_VERTEXAI'],
+      fixed: { GOOGLE_GENAI_USE_GCA: 'true' },
+    },
+    subscription: {
+      plan: 'Google account (Gemini Code Assist)',
+      client: 'Gemini CLI',
+      programs: ['gemini'],
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      // Gemini CLI's installed-app client: published in its source, not a secret (Google's installed-app flow).
+      clientId: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com',
+      tokenBody: 'form',
+      refreshExtras: { client_secret: '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' },
+      setupHint: '`tether creds add gemini --subscription --import` (Google keeps refresh tokens, so sharing Gemini CLI\'s login breaks nothing)',
+    },
+  },
   // Any OpenAI-compatible endpoint (vLLM, Ollama, LM Studio, a corporate gateway); header and scheme set per credential.
   custom: openaiCompatible('custom', 'OpenAI-compatible endpoint', '', { apiKey: ['{NAME}_API_KEY'], baseUrl: ['{NAME}_BASE_URL'] }),
 };
+
+/** `tether creds add anthropic --subscription` means the Claude login: the subscription spec of each API provider. */
+export const SUBSCRIPTION_OF: Readonly<Record<string, string>> = { anthropic: 'claude-subscription', openai: 'chatgpt-subscription', gemini: 'gemini-subscription' };
+
+const RUNTIMES = /^(?:node|nodejs|node\d+|bun|deno)$/;
+
+/**
+ * The program a command line runs, as a vendor's client is recognised: argv[0]'s file name,
+ * or for a script run by node/bun/deno the script's (without .js/.mjs/.cjs).
+ */
+export function programOf(cmdline: readonly string[]): string | undefined {
+  const base = (arg: string) => arg.slice(arg.lastIndexOf('/') + 1);
+  const first = cmdline[0];
+  if (!first) return undefined;
+  if (!RUNTIMES.test(base(first))) return base(first);
+  const script = cmdline.slice(1).find((a) => !a.startsWith('-'));
+  return script ? base(script).replace(/\.(?:js|mjs|cjs)$/, '') : base(first);
+}
 
 export function providerSpec(id: string): ProviderSpec | undefined {
   return Object.hasOwn(PROVIDERS, id) ? PROVIDERS[id] : undefined;
@@ -121,7 +237,14 @@ export function providerSpec(id: string): ProviderSpec | undefined {
 export function envNames(spec: ProviderSpec, credentialName: string): ProviderEnv {
   const upper = credentialName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   const fill = (list: string[]) => list.map((v) => v.replace('{NAME}', upper));
-  return { apiKey: fill(spec.env.apiKey), baseUrl: fill(spec.env.baseUrl), baseUrlSuffix: spec.env.baseUrlSuffix, ...(spec.env.suffixOf ? { suffixOf: spec.env.suffixOf } : {}), overriding: fill(spec.env.overriding) };
+  return {
+    apiKey: fill(spec.env.apiKey),
+    baseUrl: fill(spec.env.baseUrl),
+    baseUrlSuffix: spec.env.baseUrlSuffix,
+    ...(spec.env.suffixOf ? { suffixOf: spec.env.suffixOf } : {}),
+    overriding: fill(spec.env.overriding),
+    ...(spec.env.fixed ? { fixed: spec.env.fixed } : {}),
+  };
 }
 
 /** What one base-URL variable is set to: the credential's path at the proxy plus that variable's suffix. */

@@ -22,6 +22,11 @@ export const RelayOpen = z.object({
   /** Path after the provider prefix, with query: `/v1/chat/completions?x=1`. */
   path: z.string().startsWith('/').max(8192),
   headers: HeaderList,
+  /**
+   * The process that made the request, as the daemon read it from /proc: sent for
+   * subscription credentials only, which the laptop lends to their vendor's own client.
+   */
+  caller: z.object({ pid: z.number().int().nonnegative(), cmdline: z.array(z.string().max(4096)).max(8) }).optional(),
 });
 export type RelayOpen = z.infer<typeof RelayOpen>;
 

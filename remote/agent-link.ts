@@ -149,9 +149,9 @@ export class AgentLink implements StreamHost {
   }
 
   /** Starts relaying one proxied HTTP request to this laptop. */
-  openStream(leaseId: string, method: RelayOpen['method'], path: string, headers: [string, string][], req: IncomingMessage, res: ServerResponse, shape: ErrorShape): void {
+  openStream(leaseId: string, method: RelayOpen['method'], path: string, headers: [string, string][], req: IncomingMessage, res: ServerResponse, shape: ErrorShape, caller?: RelayOpen['caller']): void {
     const sid = this.nextSid++;
-    const stream = new RelayStream(this, sid, { leaseId, method, path, headers }, req, res, shape);
+    const stream = new RelayStream(this, sid, { leaseId, method, path, headers, ...(caller ? { caller } : {}) }, req, res, shape);
     this.streams.set(sid, stream);
     stream.start();
   }

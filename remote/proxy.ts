@@ -6,6 +6,7 @@ import type { ExecHandle } from './exec-handles.js';
 import { forwardRequest } from './forward-relay.js';
 import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
 import { leaseFromUrl } from './lease-from-url.js';
+import { callerOf } from './request-caller.js';
 import type { Lease } from './lease-table.js';
 
 const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d{1,5})?$/i;
@@ -114,7 +115,15 @@ function relayLease(view: DaemonView, lease: Lease, name: string, rest: string, 
     return;
   }
   if (lease.forward) forwardRequest(lease.forward, { provider: lease.provider, method, path: rest, shape, timeoutMs: view.upstreamTimeoutMs }, req, res);
-  else link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
+  else if (providerSpec(lease.provider)?.subscription) {
+    // A subscription is lent to its vendor's client only: the laptop decides from who is calling.
+    const headers = relayRequestHeaders(req.rawHeaders);
+    void callerOf(req).then((caller) => {
+      if (res.destroyed) return;
+      if (link.isOpen) link.openStream(lease.leaseId, method as RelayOpen['method'], rest, headers, req, res, shape, caller);
+      else sendProviderError(res, shape, 401, 'authentication', 'laptop disconnected');
+    });
+  } else link.openStream(lease.leaseId, method as RelayOpen['method'], rest, relayRequestHeaders(req.rawHeaders), req, res, shape);
 }
 
 /** A `tether exec` child's key: relayed under the exec's current lease, or refused at once saying why. */

@@ -1,7 +1,9 @@
-import { PROVIDERS } from '../../protocol/index.js';
+import { PROVIDERS, SUBSCRIPTION_OF } from '../../protocol/index.js';
 import { ControlClient } from '../control/client.js';
 import { CredentialBook, knownProvider } from '../credentials.js';
 import { parseTtl } from '../forward-credential.js';
+import { importLogin } from '../login-import.js';
+import { parseLoginInput } from '../subscription-login.js';
 import { AgentError } from '../errors.js';
 import { ensureDirs } from '../paths.js';
 import { StoreShelf } from '../secret-stores.js';
@@ -22,6 +24,14 @@ export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url UR
                                     when a lease is approved (cached until shortly before --ttl), and
                                     sent to the server, which calls the provider itself; no shell
                                     unless CMD uses shell syntax (| ; $ * …)
+  tether creds add anthropic|openai|gemini --subscription [--name N] [--import] [--any-client] [--replace]
+                                    a subscription login (Claude Pro/Max for Claude Code, a ChatGPT
+                                    plan for Codex CLI, a Google login for Gemini CLI), held on this
+                                    laptop only and renewed here:
+                                    a token on stdin (\`claude setup-token | tether creds add anthropic
+                                    --subscription\`) or the login JSON the CLI keeps; --import reads
+                                    the CLI's own login and refuses one it would break. Lent only to
+                                    the vendor's own CLI unless --any-client
   tether creds list [--json]        credentials this laptop lends (never the secret)
   tether creds rm NAME              forget a credential and its secret`;
 
@@ -60,7 +70,13 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     command: { type: 'string' },
     ttl: { type: 'string' },
     replace: { type: 'boolean' },
+    subscription: { type: 'boolean' },
+    import: { type: 'boolean' },
+    'any-client': { type: 'boolean' },
+    'token-url': { type: 'string' },
   });
+  if (values.subscription) return addSubscription(values, positionals, ctx, book);
+  if (values.import || values['any-client'] || values['token-url'] !== undefined) throw new UsageError('--import, --any-client and --token-url are for --subscription logins');
   if (values.command !== undefined || values.provider !== undefined) return addForward(values, positionals, ctx, book);
   if (values.ttl !== undefined) throw new UsageError('--ttl is for --command credentials');
   if (positionals.length !== 1) {
@@ -114,6 +130,40 @@ async function addForward(values: { replace?: boolean; name?: string; provider?:
     ...(values.ttl !== undefined ? { ttlMs: parseTtl(values.ttl) } : {}),
   });
   ctx.err(`added ${entry.name} (${spec.title}, forward mode: runs its command on approved leases, each output valid ${Math.round((entry.ttlMs ?? 0) / 1000)} s)`);
+  await notifyAgent(ctx);
+  return 0;
+}
+
+/**
+ * `creds add anthropic --subscription`: the vendor's login, read from stdin (a setup token or the
+ * CLI's login JSON) or, with --import, from the CLI's own store when that breaks nothing.
+ */
+async function addSubscription(values: { replace?: boolean; name?: string; store?: string; import?: boolean; 'any-client'?: boolean; 'token-url'?: string; 'base-url'?: string; command?: string; provider?: string; 'key-header'?: string; 'key-prefix'?: string }, positionals: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
+  const api = positionals[0];
+  const provider = api === undefined ? undefined : (SUBSCRIPTION_OF[api] ?? (PROVIDERS[api]?.subscription ? api : undefined));
+  if (positionals.length !== 1 || !provider) throw new UsageError(`usage: tether creds add ${Object.keys(SUBSCRIPTION_OF).join('|')} --subscription: the login comes from stdin or --import, never the command line`);
+  if (values.command !== undefined || values.provider !== undefined || values['key-header'] !== undefined || values['key-prefix'] !== undefined) throw new UsageError('--subscription takes no --command, --provider, --key-header or --key-prefix');
+  const spec = knownProvider(provider);
+  const sub = spec.subscription!;
+  const name = values.name ?? provider;
+  refuseTaken(book, name, values.replace);
+  const store = storeKindFlag(values.store) ?? (await ctx.defaultStore());
+  let tokens;
+  if (values.import) tokens = importLogin(provider, sub.setupHint, ctx.env);
+  else {
+    const text = await readSecret(`${sub.plan} token or login JSON for "${name}"`);
+    if (!text) throw new AgentError('no-secret', `no login given: pipe it on stdin, e.g. ${sub.setupHint}`);
+    tokens = parseLoginInput(text);
+  }
+  const entry = await book.add({
+    provider,
+    name,
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    store,
+    subscription: { tokens, ...(values['any-client'] ? { anyClient: true } : {}), ...(values['token-url'] ? { tokenUrl: values['token-url'] } : {}) },
+  });
+  const renewal = tokens.refreshToken ? 'renewed on this laptop before it expires' : 'a long-lived token, never renewed';
+  ctx.err(`added ${entry.name} (${spec.title}, ${entry.store} store, ${renewal}; lent ${values['any-client'] ? 'to any program' : `only to ${sub.client}`})`);
   await notifyAgent(ctx);
   return 0;
 }

@@ -5,6 +5,7 @@ import { CliError, ControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { SHELLS, defaultShell, formatEnvironment, providersWithHelpers, shellFrom, toolEnvironment, type ToolEnvironment } from './tool-env.js';
 import type { LeaseAnswer, StatusAnswer } from './types.js';
+import { providerSpec } from '../../protocol/providers.js';
 
 type Purpose = 'token' | 'env' | 'exec';
 
@@ -41,7 +42,10 @@ async function chooseProviders(client: ControlClient, list: string | undefined, 
   }
   if (as && laptops.length === 0) throw new CliError(ExitCode.usage, `no laptop named "${as}" is connected (connected: ${connected}): fix --as or TETHER_AS`);
   if (laptops.length > 1) throw new CliError(ExitCode.usage, `several laptops are connected (${connected}): pick one with --as NAME or TETHER_AS`);
-  const names = laptops[0]?.providers.map((p) => p.name) ?? [];
+  // A subscription login is lent to one vendor's CLI and shares its variables with that vendor's
+  // API key (ANTHROPIC_BASE_URL): leased only when named, `--provider claude-subscription`.
+  const names = laptops[0]?.providers.filter((p) => !providerSpec(p.provider)?.subscription).map((p) => p.name) ?? [];
+  if (names.length === 0 && laptops[0]?.providers.length) throw new CliError(ExitCode.usage, `${laptops[0].name} lends only subscription logins, leased when named: --provider ${laptops[0].providers.map((p) => p.name).join(',')}`);
   if (names.length === 0) throw new CliError(ExitCode.unknownProvider, `${laptops[0]?.name} lends no credentials yet: add one on the laptop with \`tether creds add\``);
   return names;
 }

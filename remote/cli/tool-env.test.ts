@@ -73,8 +73,31 @@ describe('toolEnvironment', () => {
     expect(lines).toContain(`gemini: --model gemini/MODEL reads GEMINI_API_BASE=${proxyUrl}/gemini/v1beta and GEMINI_API_KEY`);
     expect(lines).toContain(`groq: --model groq/MODEL reads GROQ_API_BASE=${proxyUrl}/groq/openai/v1 and GROQ_API_KEY`);
     expect(lines).toContain(`azure-openai: --model azure/MODEL reads AZURE_API_BASE=${proxyUrl}/azure-openai and AZURE_API_KEY`);
-    expect(lines).toHaveLength(Object.values(PROVIDERS).filter((p) => p.id !== 'custom').length);
+    // Subscription logins are for their vendor's own CLI, not for LiteLLM.
+    expect(lines).toHaveLength(Object.values(PROVIDERS).filter((p) => p.id !== 'custom' && !p.subscription).length);
     expect(lines.join('\n')).not.toContain('tth_');
+  });
+
+  it('a Claude subscription: the lease in CLAUDE_CODE_OAUTH_TOKEN, API-key variables that would win over it removed', () => {
+    expect(toolEnvironment([lease('claude-subscription', 'claude-subscription')])).toEqual({
+      ANTHROPIC_API_KEY: undefined,
+      ANTHROPIC_AUTH_TOKEN: undefined,
+      CLAUDE_CODE_OAUTH_REFRESH_TOKEN: undefined,
+      ANTHROPIC_BASE_URL: `${proxyUrl}/claude-subscription`,
+      CLAUDE_CODE_OAUTH_TOKEN: 'tth_claude-subscription',
+    });
+  });
+
+  it('a Google login: the lease in GOOGLE_CLOUD_ACCESS_TOKEN, GOOGLE_GENAI_USE_GCA=true, Code Assist at the proxy', () => {
+    expect(toolEnvironment([lease('gemini-subscription', 'gemini-subscription')])).toEqual({
+      GEMINI_API_KEY: undefined,
+      GOOGLE_API_KEY: undefined,
+      GOOGLE_GEMINI_BASE_URL: undefined,
+      GOOGLE_GENAI_USE_VERTEXAI: undefined,
+      GOOGLE_GENAI_USE_GCA: 'true',
+      CODE_ASSIST_ENDPOINT: `${proxyUrl}/gemini-subscription`,
+      GOOGLE_CLOUD_ACCESS_TOKEN: 'tth_gemini-subscription',
+    });
   });
 
   it('names a custom credential\'s variables after it', () => {

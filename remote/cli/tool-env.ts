@@ -30,6 +30,7 @@ export function toolEnvironment(leases: readonly LeasedName[], helpers: Readonly
     if (!spec) continue;
     const names = envNames(spec, l.name);
     for (const name of names.overriding) vars[name] = undefined;
+    for (const [name, value] of Object.entries(names.fixed ?? {})) vars[name] = value;
     for (const name of names.baseUrl) vars[name] = baseUrlFor(names, name, l.proxyUrl, l.name);
     for (const name of names.apiKey) vars[name] = helpers.has(spec.id) ? undefined : l.token;
   }

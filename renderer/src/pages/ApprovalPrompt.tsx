@@ -121,7 +121,8 @@ export function ApprovalPrompt(props: { approvals: ApprovalView[]; status: Agent
       </h1>
       <div className="details">
         <p id="prompt-what" className="muted">
-          A process on this server wants a lease for your <strong>{current.provider}</strong> credential.
+          A process on this server wants a lease for your <strong>{current.provider}</strong>{' '}
+          {current.subscription ? <>login: your {current.subscription}.</> : 'credential.'}
           {current.asks > 1 ? ` It has asked ${current.asks} times.` : ''}
         </p>
         <dl className="facts">
