@@ -1,8 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import {
   FrameKind,
-  KEY_HEADERS,
   MAX_DATA_CHUNK,
   RELAY_WINDOW,
   encodeCredit,
@@ -15,7 +13,9 @@ import {
   type Message,
   type RelayAbort,
   type RelayOpen,
+  endToEndHeaders,
 } from '../protocol/index.js';
+import { DEFAULT_PROVIDER_HEAD_TIMEOUT_MS, providerRequestHeaders, requestProvider, stalledMessage, type ProviderRequest } from '../protocol/node/provider-call.js';
 import type { ResolvedCredential } from './credentials.js';
 import type { LeaseBook } from './lease-book.js';
 
@@ -46,18 +46,9 @@ export interface RelayDeps {
   upstreamTimeoutMs?: number;
 }
 
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
-const STRIPPED_UP = new Set<string>([...HOP_BY_HOP, ...KEY_HEADERS]);
 const MAX_HEADERS = 256;
 /** Ids of finished streams kept so late frames for them are ignored, not reported. */
 const REMEMBERED_ENDED = 4096;
-
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
 
 type StreamState = 'RESOLVING' | 'REQUESTING' | 'RESPONDING' | 'DONE';
 
@@ -135,8 +126,7 @@ export class RelayHost {
  */
 class RelayStream {
   private state: StreamState = 'RESOLVING';
-  private req: http.ClientRequest | undefined;
-  private headTimer: NodeJS.Timeout | undefined;
+  private upstream: ProviderRequest | undefined;
   private res: http.IncomingMessage | undefined;
   private readonly early: Uint8Array[] = [];
   private earlyEnd = false;
@@ -183,15 +173,15 @@ class RelayStream {
       return;
     }
     this.bytesUp += payload.byteLength;
-    if (!this.req) this.early.push(payload);
+    if (!this.upstream) this.early.push(payload);
     else this.writeUp(payload);
   }
 
   requestEnd(): void {
     if (this.state === 'DONE') return;
     this.endReceived = true;
-    if (!this.req) this.earlyEnd = true;
-    else this.req.end();
+    if (!this.upstream) this.earlyEnd = true;
+    else this.upstream.req.end();
   }
 
   credit(bytes: number): void {
@@ -222,29 +212,19 @@ class RelayStream {
       this.failBeforeHead(cred.spec.errorShape, `bad upstream URL for "${this.credential}"`);
       return;
     }
-    const agent = url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : undefined;
-    if (!agent) {
+    const headers = providerRequestHeaders(this.open.headers, cred.spec.requiredHeaders, cred.keyHeader, cred.keyPrefix + cred.secret);
+    const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_PROVIDER_HEAD_TIMEOUT_MS;
+    const upstream = requestProvider(url, this.open.method, headers, timeoutMs);
+    if (!upstream) {
       this.failBeforeHead(cred.spec.errorShape, `unsupported upstream scheme ${url.protocol}`);
       return;
     }
-    const headers = upstreamHeaders(this.open.headers);
-    for (const [name, value] of Object.entries(cred.spec.requiredHeaders)) headers[name] ??= value;
-    headers[cred.keyHeader] = cred.keyPrefix + cred.secret;
     this.state = 'REQUESTING';
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: this.open.method, headers, agent });
-    this.req = req;
-    // Progress before the headers (connecting, each body chunk sent, then the wait itself)
-    // refreshes the timer; once the answer streams, only the client decides when to give up.
-    const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-    let timedOut = false;
-    this.headTimer = setTimeout(() => {
-      timedOut = true;
-      req.destroy(new Error('upstream timeout'));
-    }, timeoutMs);
-    req.once('finish', () => this.headTimer?.refresh());
+    this.upstream = upstream;
+    const { req } = upstream;
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (this.state !== 'REQUESTING') this.abort(true, `upstream ${url.host} failed: ${err.code ?? err.message}`);
-      else if (timedOut) this.failBeforeHead(cred.spec.errorShape, `${url.host} did not answer within ${formatMs(timeoutMs)}`, 504, 'timeout');
+      else if (upstream.timedOut) this.failBeforeHead(cred.spec.errorShape, stalledMessage(url.host, timeoutMs), 504, 'timeout');
       else this.failBeforeHead(cred.spec.errorShape, `cannot reach ${url.host}: ${err.code ?? err.message}`);
     });
     req.on('drain', () => {
@@ -258,8 +238,8 @@ class RelayStream {
   }
 
   private writeUp(payload: Uint8Array): void {
-    this.headTimer?.refresh();
-    if (this.req!.write(payload)) this.giveCredit(payload.byteLength);
+    this.upstream!.progress();
+    if (this.upstream!.req.write(payload)) this.giveCredit(payload.byteLength);
     else this.awaitingDrain += payload.byteLength;
   }
 
@@ -283,7 +263,6 @@ class RelayStream {
       res.destroy();
       return;
     }
-    clearTimeout(this.headTimer);
     this.res = res;
     this.state = 'RESPONDING';
     this.status = res.statusCode ?? 502;
@@ -340,10 +319,9 @@ class RelayStream {
   private finish(status: number | 'aborted'): void {
     if (this.state === 'DONE') return;
     this.state = 'DONE';
-    clearTimeout(this.headTimer);
     this.outbox.length = 0;
     if (status === 'aborted' || !this.upstreamDone) {
-      this.req?.destroy();
+      this.upstream?.req.destroy();
       this.res?.destroy();
     }
     this.onGone();
@@ -361,30 +339,8 @@ class RelayStream {
   }
 }
 
-function upstreamHeaders(list: [string, string][]): http.OutgoingHttpHeaders {
-  const connectionListed = new Set(
-    list.filter(([k]) => k.toLowerCase() === 'connection').flatMap(([, v]) => v.split(',').map((s) => s.trim().toLowerCase())),
-  );
-  const out: Record<string, string | string[]> = {};
-  for (const [rawName, value] of list) {
-    const name = rawName.toLowerCase();
-    if (STRIPPED_UP.has(name) || connectionListed.has(name)) continue;
-    const prev = out[name];
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
-}
-
 function downstreamHeaders(raw: string[]): [string, string][] {
   const out: [string, string][] = [];
-  for (let i = 0; i + 1 < raw.length && out.length < MAX_HEADERS; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
-    out.push([name, raw[i + 1]!.slice(0, 16 * 1024)]);
-  }
-  return out;
-}
-
-function formatMs(ms: number): string {
-  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!.slice(0, 16 * 1024)]);
+  return endToEndHeaders(out).slice(0, MAX_HEADERS);
 }

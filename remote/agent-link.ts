@@ -18,11 +18,11 @@ import {
   type LeaseRequest,
   type RelayOpen,
 } from '../protocol/index.js';
-import { randomText } from './crypto.js';
+import { randomToken } from '../protocol/node/crypto.js';
 import { DeadManTimer } from './deadman.js';
 import type { LeaseTable } from './lease-table.js';
 import { RelayStream, type StreamHost } from './relay-stream.js';
-import { WriteBatch } from './write-batch.js';
+import { WriteBatch } from '../protocol/node/write-batch.js';
 
 export type OfferedCredential = Offer['providers'][number];
 
@@ -72,7 +72,7 @@ const ERROR_WINDOW_MS = 60_000;
  * relay streams; `close()` is the one path that tears all of it down.
  */
 export class AgentLink implements StreamHost {
-  readonly id = `lk_${randomText(9)}`;
+  readonly id = `lk_${randomToken(9)}`;
   readonly connectedAt = new Date();
   private state: LinkState = 'READY';
   private offered: OfferedCredential[] = [];
@@ -138,7 +138,7 @@ export class AgentLink implements StreamHost {
         reject(new LeaseRequestError('no-laptop', `${this.name} disconnected`));
         return;
       }
-      const id = `rq_${randomText(12)}`;
+      const id = `rq_${randomToken(12)}`;
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new LeaseRequestError('approval-timeout', `no answer from ${this.name} within ${Math.round(timeoutMs / 1000)} s`));
