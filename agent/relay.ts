@@ -1,8 +1,9 @@
 import type http from 'node:http';
 import {
   FrameKind,
-  MAX_DATA_CHUNK,
-  RELAY_WINDOW,
+  ProtocolError,
+  ReceiveWindow,
+  SendWindow,
   encodeCredit,
   encodeData,
   encodeEnd,
@@ -52,9 +53,9 @@ const REMEMBERED_ENDED = 4096;
 
 type StreamState = 'RESOLVING' | 'REQUESTING' | 'RESPONDING' | 'DONE';
 
-/** The relay streams of one link: one RelayStream per proxied HTTP request. */
+/** The relay streams of one link: one LaptopRelayStream per proxied HTTP request. */
 export class RelayHost {
-  private readonly streams = new Map<number, RelayStream>();
+  private readonly streams = new Map<number, LaptopRelayStream>();
   private readonly ended = new Set<number>();
 
   constructor(private readonly deps: RelayDeps) {}
@@ -81,7 +82,7 @@ export class RelayHost {
       this.deps.peer.send({ t: 'relay.abort', sid: msg.sid, reason: 'unknown lease' });
       return;
     }
-    const stream = new RelayStream(msg, lease.credential, this.deps, () => {
+    const stream = new LaptopRelayStream(msg, lease.credential, this.deps, () => {
       this.streams.delete(msg.sid);
       this.remember(msg.sid);
     });
@@ -121,24 +122,21 @@ export class RelayHost {
 }
 
 /**
- * One request: DATA from the daemon → upstream request (credit as upstream accepts it);
- * upstream response → relay.head + DATA while credit lasts, the response paused otherwise.
+ * The laptop's side of one relayed request: DATA from the daemon → upstream request (credit
+ * as upstream accepts it); upstream response → relay.head + DATA while credit lasts, the
+ * response paused otherwise. The credit itself is protocol/flow-control.ts's.
  */
-class RelayStream {
+class LaptopRelayStream {
   private state: StreamState = 'RESOLVING';
   private upstream: ProviderRequest | undefined;
   private res: http.IncomingMessage | undefined;
   private readonly early: Uint8Array[] = [];
   private earlyEnd = false;
-  /** END came from the daemon: its request body is complete. */
-  private endReceived = false;
-  /** Credit owed for request bytes after END, sent with the relay.head (see giveCredit). */
-  private heldCredit = 0;
-  /** Bytes received from the daemon not yet credited back. */
-  private unacked = 0;
+  /** The request body from the daemon: credited back as soon as upstream accepts it. */
+  private readonly request: ReceiveWindow;
   private awaitingDrain = 0;
-  /** Bytes we may still send to the daemon. */
-  private sendCredit = RELAY_WINDOW;
+  /** The response to the daemon. */
+  private readonly response = new SendWindow();
   private readonly outbox: Buffer[] = [];
   private upstreamDone = false;
   private bytesUp = 0;
@@ -155,6 +153,7 @@ class RelayStream {
     private readonly onGone: () => void,
   ) {
     this.leaseId = open.leaseId;
+    this.request = new ReceiveWindow(open.sid, { batch: 1 });
   }
 
   start(): void {
@@ -166,10 +165,12 @@ class RelayStream {
 
   requestData(payload: Uint8Array): void {
     if (this.state === 'DONE') return;
-    this.unacked += payload.byteLength;
-    if (this.unacked > RELAY_WINDOW) {
-      this.deps.peer.sendError('flow-control', `relay stream ${this.open.sid} sent more than its credit`, String(this.open.sid));
-      this.abort(true, 'flow-control');
+    try {
+      this.request.data(payload.byteLength);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.deps.peer.sendError(err.code, err.message, String(this.open.sid));
+      this.abort(true, err.code);
       return;
     }
     this.bytesUp += payload.byteLength;
@@ -178,15 +179,15 @@ class RelayStream {
   }
 
   requestEnd(): void {
-    if (this.state === 'DONE') return;
-    this.endReceived = true;
+    if (this.state === 'DONE' || this.request.peerEnded) return;
+    this.request.end();
     if (!this.upstream) this.earlyEnd = true;
     else this.upstream.req.end();
   }
 
   credit(bytes: number): void {
     if (this.state === 'DONE') return;
-    this.sendCredit += bytes;
+    this.response.grant(bytes);
     this.pump();
   }
 
@@ -245,17 +246,18 @@ class RelayStream {
 
   private giveCredit(bytes: number): void {
     if (this.state === 'DONE') return;
-    this.unacked -= bytes;
+    if (this.request.consumed(bytes)) this.sendCredit(this.request.takeCredit());
     // After END the daemon sends no more DATA: this credit only settles the account, so it
     // waits for the relay.head and leaves in the same write instead of a write of its own.
-    if (this.endReceived && this.state === 'REQUESTING') this.heldCredit += bytes;
-    else this.deps.peer.sendFrame(encodeCredit(this.open.sid, bytes));
+    else if (this.request.peerEnded && this.state !== 'REQUESTING') this.releaseHeldCredit();
   }
 
   private releaseHeldCredit(): void {
-    if (this.heldCredit === 0) return;
-    this.deps.peer.sendFrame(encodeCredit(this.open.sid, this.heldCredit));
-    this.heldCredit = 0;
+    this.sendCredit(this.request.settle());
+  }
+
+  private sendCredit(bytes: number): void {
+    if (bytes > 0) this.deps.peer.sendFrame(encodeCredit(this.open.sid, bytes));
   }
 
   private respond(res: http.IncomingMessage): void {
@@ -287,12 +289,11 @@ class RelayStream {
   /** Send what credit allows; pause the upstream response when it runs out. */
   private pump(): void {
     if (this.state !== 'RESPONDING') return;
-    while (this.outbox.length && this.sendCredit > 0) {
+    while (this.outbox.length && this.response.available > 0) {
       const head = this.outbox[0]!;
-      const n = Math.min(head.byteLength, this.sendCredit, MAX_DATA_CHUNK);
+      const n = this.response.take(head.byteLength);
       if (n === head.byteLength) this.outbox.shift();
       else this.outbox[0] = head.subarray(n);
-      this.sendCredit -= n;
       this.deps.peer.sendFrame(encodeData(this.open.sid, head.subarray(0, n)));
     }
     if (this.outbox.length) {

@@ -6,6 +6,7 @@ export * from './session.js';
 export * from './leases.js';
 export * from './relay.js';
 export * from './hop-by-hop.js';
+export * from './flow-control.js';
 export * from './messages.js';
 export * from './providers.js';
 export * from './control.js';
