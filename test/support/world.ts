@@ -162,7 +162,7 @@ export class World {
   }
 
   /** Resolves once the daemon reports `n` connected laptops offering providers. */
-  async waitForLaptops(n: number, timeoutMs = 10_000): Promise<void> {
+  async waitForLaptops(n: number, timeoutMs = 20_000): Promise<void> {
     await waitFor(
       async () => {
         if (this.agent?.exited) throw new Error(`agent exited: ${this.agent.text}`);
