@@ -11,7 +11,7 @@ import { CredentialBook } from './credentials.js';
 import type { CredentialEntry } from './config.js';
 import { HostKeyUnknownError, trustPresentedKey, type PresentedHostKey } from './servers/host-key-trust.js';
 import { ServerBook } from './servers/server-book.js';
-import { fingerprint } from './crypto.js';
+import { fingerprint } from '../protocol/node/crypto.js';
 import { AgentError } from './errors.js';
 import { loadIdentity, type AgentIdentity } from './identity.js';
 import { Link } from './link.js';

@@ -35,7 +35,7 @@ interface CompiledRule {
 }
 
 /** `*` matches any run of characters, everything else is literal; the whole string must match. */
-export function globToRegExp(glob: string): RegExp {
+export function starGlobToRegExp(glob: string): RegExp {
   const body = glob
     .split('*')
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
@@ -58,9 +58,9 @@ export class ApprovalPolicy {
     return new ApprovalPolicy(
       source,
       rules.map((r) => ({
-        ...(r.provider !== undefined ? { provider: globToRegExp(r.provider) } : {}),
-        ...(r.server !== undefined ? { server: globToRegExp(r.server) } : {}),
-        ...(r.command !== undefined ? { command: globToRegExp(r.command) } : {}),
+        ...(r.provider !== undefined ? { provider: starGlobToRegExp(r.provider) } : {}),
+        ...(r.server !== undefined ? { server: starGlobToRegExp(r.server) } : {}),
+        ...(r.command !== undefined ? { command: starGlobToRegExp(r.command) } : {}),
         decision: r.decision,
       })),
     );

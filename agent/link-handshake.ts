@@ -1,6 +1,6 @@
 import { PROTOCOL_VERSION, handshakeTranscript, isPairCode, normalizePairCode, type Auth, type Hello, type Pair, type TranscriptFields, type Welcome } from '../protocol/index.js';
 import type { PinnedServer } from './config.js';
-import { fingerprint, macEquals, newNonce, pairMac, signTranscript, verifyTranscript } from './crypto.js';
+import { fingerprint, macEquals, pairMac, randomToken, signTranscript, verifyTranscript } from '../protocol/node/crypto.js';
 import { AgentError } from './errors.js';
 import type { AgentIdentity } from './identity.js';
 
@@ -57,7 +57,7 @@ export class AgentHandshake {
       serverKey: hello.serverKey,
       serverNonce: hello.nonce,
       agentKey: identity.publicKey,
-      agentNonce: newNonce(),
+      agentNonce: randomToken(32),
       agentName: identity.name,
     };
     this.state = 'AWAIT_WELCOME';

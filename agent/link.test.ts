@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readConfig, writeConfig } from './config.js';
-import { fingerprint, generateIdentity } from './crypto.js';
+import { fingerprint } from '../protocol/node/crypto.js';
+import { generateIdentity } from './crypto.js';
 import { AgentError } from './errors.js';
 import { Link, type LinkState } from './link.js';
 import { FakeDaemon } from './testing/fake-daemon.js';

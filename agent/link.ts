@@ -17,7 +17,7 @@ import type { PinnedServer } from './config.js';
 import { AgentError, type AgentErrorCode } from './errors.js';
 import type { AgentIdentity } from './identity.js';
 import { AgentHandshake } from './link-handshake.js';
-import { WriteBatch } from './write-batch.js';
+import { WriteBatch } from '../protocol/node/write-batch.js';
 import type { Transport } from './transports/index.js';
 
 export type LinkState = 'CONNECTING' | 'HANDSHAKING' | 'READY' | 'CLOSED';

@@ -222,6 +222,17 @@ describe('RelayHost', () => {
     expect(peer.errors).toContain('flow-control');
   });
 
+  it('treats DATA after END as an unexpected message and gives the stream up', async () => {
+    handler = () => {};
+    open(8);
+    host.frame({ kind: FrameKind.data, sid: 8, payload: new Uint8Array(10) });
+    host.frame({ kind: FrameKind.end, sid: 8 });
+    host.frame({ kind: FrameKind.data, sid: 8, payload: new Uint8Array(1) });
+    expect(peer.errors).toContain('unexpected-message');
+    expect(peer.messages).toContainEqual(expect.objectContaining({ t: 'relay.abort', sid: 8 }));
+    expect(host.active).toBe(0);
+  });
+
   it('answers 504 in the provider shape when the provider never starts answering, but never cuts a slow stream', async () => {
     const leases = new LeaseBook(() => {});
     leases.add({ leaseId: LEASE, credential: 'work-openai', scope: 'once', ttlMs: 60_000 });

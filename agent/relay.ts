@@ -1,10 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import {
   FrameKind,
-  KEY_HEADERS,
-  MAX_DATA_CHUNK,
-  RELAY_WINDOW,
+  ProtocolError,
+  ReceiveWindow,
+  SendWindow,
   encodeCredit,
   encodeData,
   encodeEnd,
@@ -15,7 +14,9 @@ import {
   type Message,
   type RelayAbort,
   type RelayOpen,
+  endToEndHeaders,
 } from '../protocol/index.js';
+import { DEFAULT_PROVIDER_HEAD_TIMEOUT_MS, providerRequestHeaders, requestProvider, stalledMessage, type ProviderRequest } from '../protocol/node/provider-call.js';
 import type { ResolvedCredential } from './credentials.js';
 import type { LeaseBook } from './lease-book.js';
 import { authorizeSubscription, type ApplyAuth } from './subscription-auth.js';
@@ -47,24 +48,15 @@ export interface RelayDeps {
   upstreamTimeoutMs?: number;
 }
 
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
-const STRIPPED_UP = new Set<string>([...HOP_BY_HOP, ...KEY_HEADERS]);
 const MAX_HEADERS = 256;
 /** Ids of finished streams kept so late frames for them are ignored, not reported. */
 const REMEMBERED_ENDED = 4096;
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
-
 type StreamState = 'RESOLVING' | 'REQUESTING' | 'RESPONDING' | 'DONE';
 
-/** The relay streams of one link: one RelayStream per proxied HTTP request. */
+/** The relay streams of one link: one LaptopRelayStream per proxied HTTP request. */
 export class RelayHost {
-  private readonly streams = new Map<number, RelayStream>();
+  private readonly streams = new Map<number, LaptopRelayStream>();
   private readonly ended = new Set<number>();
 
   constructor(private readonly deps: RelayDeps) {}
@@ -91,7 +83,7 @@ export class RelayHost {
       this.deps.peer.send({ t: 'relay.abort', sid: msg.sid, reason: 'unknown lease' });
       return;
     }
-    const stream = new RelayStream(msg, lease.credential, this.deps, () => {
+    const stream = new LaptopRelayStream(msg, lease.credential, this.deps, () => {
       this.streams.delete(msg.sid);
       this.remember(msg.sid);
     });
@@ -131,25 +123,21 @@ export class RelayHost {
 }
 
 /**
- * One request: DATA from the daemon → upstream request (credit as upstream accepts it);
- * upstream response → relay.head + DATA while credit lasts, the response paused otherwise.
+ * The laptop's side of one relayed request: DATA from the daemon → upstream request (credit
+ * as upstream accepts it); upstream response → relay.head + DATA while credit lasts, the
+ * response paused otherwise. The credit itself is protocol/flow-control.ts's.
  */
-class RelayStream {
+class LaptopRelayStream {
   private state: StreamState = 'RESOLVING';
-  private req: http.ClientRequest | undefined;
-  private headTimer: NodeJS.Timeout | undefined;
+  private upstream: ProviderRequest | undefined;
   private res: http.IncomingMessage | undefined;
   private readonly early: Uint8Array[] = [];
   private earlyEnd = false;
-  /** END came from the daemon: its request body is complete. */
-  private endReceived = false;
-  /** Credit owed for request bytes after END, sent with the relay.head (see giveCredit). */
-  private heldCredit = 0;
-  /** Bytes received from the daemon not yet credited back. */
-  private unacked = 0;
+  /** The request body from the daemon: credited back as soon as upstream accepts it. */
+  private readonly request: ReceiveWindow;
   private awaitingDrain = 0;
-  /** Bytes we may still send to the daemon. */
-  private sendCredit = RELAY_WINDOW;
+  /** The response to the daemon. */
+  private readonly response = new SendWindow();
   private readonly outbox: Buffer[] = [];
   private upstreamDone = false;
   private bytesUp = 0;
@@ -166,6 +154,7 @@ class RelayStream {
     private readonly onGone: () => void,
   ) {
     this.leaseId = open.leaseId;
+    this.request = new ReceiveWindow(open.sid, { batch: 1 });
   }
 
   start(): void {
@@ -177,27 +166,29 @@ class RelayStream {
 
   requestData(payload: Uint8Array): void {
     if (this.state === 'DONE') return;
-    this.unacked += payload.byteLength;
-    if (this.unacked > RELAY_WINDOW) {
-      this.deps.peer.sendError('flow-control', `relay stream ${this.open.sid} sent more than its credit`, String(this.open.sid));
-      this.abort(true, 'flow-control');
+    try {
+      this.request.data(payload.byteLength);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.deps.peer.sendError(err.code, err.message, String(this.open.sid));
+      this.abort(true, err.code);
       return;
     }
     this.bytesUp += payload.byteLength;
-    if (!this.req) this.early.push(payload);
+    if (!this.upstream) this.early.push(payload);
     else this.writeUp(payload);
   }
 
   requestEnd(): void {
-    if (this.state === 'DONE') return;
-    this.endReceived = true;
-    if (!this.req) this.earlyEnd = true;
-    else this.req.end();
+    if (this.state === 'DONE' || this.request.peerEnded) return;
+    this.request.end();
+    if (!this.upstream) this.earlyEnd = true;
+    else this.upstream.req.end();
   }
 
   credit(bytes: number): void {
     if (this.state === 'DONE') return;
-    this.sendCredit += bytes;
+    this.response.grant(bytes);
     this.pump();
   }
 
@@ -231,30 +222,21 @@ class RelayStream {
       this.failBeforeHead(cred.spec.errorShape, `bad upstream URL for "${this.credential}"`);
       return;
     }
-    const agent = url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : undefined;
-    if (!agent) {
+    // A subscription's key header is the login's current access token, put on by applyAuth.
+    const headers = providerRequestHeaders(this.open.headers, cred.spec.requiredHeaders, cred.keyHeader, applyAuth ? '' : cred.keyPrefix + cred.secret);
+    applyAuth?.(headers);
+    const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_PROVIDER_HEAD_TIMEOUT_MS;
+    const upstream = requestProvider(url, this.open.method, headers, timeoutMs);
+    if (!upstream) {
       this.failBeforeHead(cred.spec.errorShape, `unsupported upstream scheme ${url.protocol}`);
       return;
     }
-    const headers = upstreamHeaders(this.open.headers);
-    for (const [name, value] of Object.entries(cred.spec.requiredHeaders)) headers[name] ??= value;
-    if (applyAuth) applyAuth(headers);
-    else headers[cred.keyHeader] = cred.keyPrefix + cred.secret;
     this.state = 'REQUESTING';
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: this.open.method, headers, agent });
-    this.req = req;
-    // Progress before the headers (connecting, each body chunk sent, then the wait itself)
-    // refreshes the timer; once the answer streams, only the client decides when to give up.
-    const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-    let timedOut = false;
-    this.headTimer = setTimeout(() => {
-      timedOut = true;
-      req.destroy(new Error('upstream timeout'));
-    }, timeoutMs);
-    req.once('finish', () => this.headTimer?.refresh());
+    this.upstream = upstream;
+    const { req } = upstream;
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (this.state !== 'REQUESTING') this.abort(true, `upstream ${url.host} failed: ${err.code ?? err.message}`);
-      else if (timedOut) this.failBeforeHead(cred.spec.errorShape, `${url.host} did not answer within ${formatMs(timeoutMs)}`, 504, 'timeout');
+      else if (upstream.timedOut) this.failBeforeHead(cred.spec.errorShape, stalledMessage(url.host, timeoutMs), 504, 'timeout');
       else this.failBeforeHead(cred.spec.errorShape, `cannot reach ${url.host}: ${err.code ?? err.message}`);
     });
     req.on('drain', () => {
@@ -268,24 +250,25 @@ class RelayStream {
   }
 
   private writeUp(payload: Uint8Array): void {
-    this.headTimer?.refresh();
-    if (this.req!.write(payload)) this.giveCredit(payload.byteLength);
+    this.upstream!.progress();
+    if (this.upstream!.req.write(payload)) this.giveCredit(payload.byteLength);
     else this.awaitingDrain += payload.byteLength;
   }
 
   private giveCredit(bytes: number): void {
     if (this.state === 'DONE') return;
-    this.unacked -= bytes;
+    if (this.request.consumed(bytes)) this.sendCredit(this.request.takeCredit());
     // After END the daemon sends no more DATA: this credit only settles the account, so it
     // waits for the relay.head and leaves in the same write instead of a write of its own.
-    if (this.endReceived && this.state === 'REQUESTING') this.heldCredit += bytes;
-    else this.deps.peer.sendFrame(encodeCredit(this.open.sid, bytes));
+    else if (this.request.peerEnded && this.state !== 'REQUESTING') this.releaseHeldCredit();
   }
 
   private releaseHeldCredit(): void {
-    if (this.heldCredit === 0) return;
-    this.deps.peer.sendFrame(encodeCredit(this.open.sid, this.heldCredit));
-    this.heldCredit = 0;
+    this.sendCredit(this.request.settle());
+  }
+
+  private sendCredit(bytes: number): void {
+    if (bytes > 0) this.deps.peer.sendFrame(encodeCredit(this.open.sid, bytes));
   }
 
   private respond(res: http.IncomingMessage): void {
@@ -293,7 +276,6 @@ class RelayStream {
       res.destroy();
       return;
     }
-    clearTimeout(this.headTimer);
     this.res = res;
     this.state = 'RESPONDING';
     this.status = res.statusCode ?? 502;
@@ -318,12 +300,11 @@ class RelayStream {
   /** Send what credit allows; pause the upstream response when it runs out. */
   private pump(): void {
     if (this.state !== 'RESPONDING') return;
-    while (this.outbox.length && this.sendCredit > 0) {
+    while (this.outbox.length && this.response.available > 0) {
       const head = this.outbox[0]!;
-      const n = Math.min(head.byteLength, this.sendCredit, MAX_DATA_CHUNK);
+      const n = this.response.take(head.byteLength);
       if (n === head.byteLength) this.outbox.shift();
       else this.outbox[0] = head.subarray(n);
-      this.sendCredit -= n;
       this.deps.peer.sendFrame(encodeData(this.open.sid, head.subarray(0, n)));
     }
     if (this.outbox.length) {
@@ -350,10 +331,9 @@ class RelayStream {
   private finish(status: number | 'aborted'): void {
     if (this.state === 'DONE') return;
     this.state = 'DONE';
-    clearTimeout(this.headTimer);
     this.outbox.length = 0;
     if (status === 'aborted' || !this.upstreamDone) {
-      this.req?.destroy();
+      this.upstream?.req.destroy();
       this.res?.destroy();
     }
     this.onGone();
@@ -371,30 +351,8 @@ class RelayStream {
   }
 }
 
-function upstreamHeaders(list: [string, string][]): http.OutgoingHttpHeaders {
-  const connectionListed = new Set(
-    list.filter(([k]) => k.toLowerCase() === 'connection').flatMap(([, v]) => v.split(',').map((s) => s.trim().toLowerCase())),
-  );
-  const out: Record<string, string | string[]> = {};
-  for (const [rawName, value] of list) {
-    const name = rawName.toLowerCase();
-    if (STRIPPED_UP.has(name) || connectionListed.has(name)) continue;
-    const prev = out[name];
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
-}
-
 function downstreamHeaders(raw: string[]): [string, string][] {
   const out: [string, string][] = [];
-  for (let i = 0; i + 1 < raw.length && out.length < MAX_HEADERS; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
-    out.push([name, raw[i + 1]!.slice(0, 16 * 1024)]);
-  }
-  return out;
-}
-
-function formatMs(ms: number): string {
-  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!.slice(0, 16 * 1024)]);
+  return endToEndHeaders(out).slice(0, MAX_HEADERS);
 }

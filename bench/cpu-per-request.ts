@@ -9,6 +9,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { StatField, procStatFields } from '../protocol/node/proc-stat.js';
 import { ROOT } from '../test/support/tether-process.js';
 import { World } from '../test/support/world.js';
 import { profileOf, topSelf } from './cpu-profile.js';
@@ -27,9 +28,8 @@ const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
 /** utime + stime of a process, µs. */
 function cpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  const fields = procStatFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return (Number(fields[StatField.utime]) + Number(fields[StatField.stime])) * TICK_US;
 }
 
 /** Read and write system calls so far (reads include the epoll wake-ups' reads, writes include writev). */

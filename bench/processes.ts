@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
-import { HELPER_NICE, helperThreadIds } from '../remote/helper-threads.js';
+import { HELPER_NICE, helperThreadIds } from '../protocol/node/helper-threads.js';
+import { StatField, procStatFields } from '../protocol/node/proc-stat.js';
 
 /** A process and its descendants (tsx runs the mock in a child node). */
 export function treeOf(pid: number): number[] {
@@ -9,8 +10,7 @@ export function treeOf(pid: number): number[] {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(procStatFields(readFileSync(`/proc/${d}/stat`, 'utf8'))[StatField.ppid]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
     } catch {
       // gone meanwhile

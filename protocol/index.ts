@@ -5,6 +5,8 @@ export * from './handshake.js';
 export * from './session.js';
 export * from './leases.js';
 export * from './relay.js';
+export * from './hop-by-hop.js';
+export * from './flow-control.js';
 export * from './messages.js';
 export * from './providers.js';
 export * from './control.js';

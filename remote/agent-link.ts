@@ -18,11 +18,11 @@ import {
   type LeaseRequest,
   type RelayOpen,
 } from '../protocol/index.js';
-import { randomText } from './crypto.js';
+import { randomToken } from '../protocol/node/crypto.js';
 import { DeadManTimer } from './deadman.js';
 import type { LeaseTable } from './lease-table.js';
-import { RelayStream, type StreamHost } from './relay-stream.js';
-import { WriteBatch } from './write-batch.js';
+import { DaemonRelayStream, type StreamHost } from './relay-stream.js';
+import { WriteBatch } from '../protocol/node/write-batch.js';
 
 export type OfferedCredential = Offer['providers'][number];
 
@@ -72,7 +72,7 @@ const ERROR_WINDOW_MS = 60_000;
  * relay streams; `close()` is the one path that tears all of it down.
  */
 export class AgentLink implements StreamHost {
-  readonly id = `lk_${randomText(9)}`;
+  readonly id = `lk_${randomToken(9)}`;
   readonly connectedAt = new Date();
   private state: LinkState = 'READY';
   private offered: OfferedCredential[] = [];
@@ -80,7 +80,7 @@ export class AgentLink implements StreamHost {
   private readonly heartbeat: NodeJS.Timeout;
   private lastSentAt = Date.now();
   private readonly pending = new Map<string, PendingRequest>();
-  private readonly streams = new Map<number, RelayStream>();
+  private readonly streams = new Map<number, DaemonRelayStream>();
   private nextSid = 1;
   private errorTimes: number[] = [];
   private readonly closedListeners: ((closed: LinkClosed) => void)[] = [];
@@ -138,7 +138,7 @@ export class AgentLink implements StreamHost {
         reject(new LeaseRequestError('no-laptop', `${this.name} disconnected`));
         return;
       }
-      const id = `rq_${randomText(12)}`;
+      const id = `rq_${randomToken(12)}`;
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new LeaseRequestError('approval-timeout', `no answer from ${this.name} within ${Math.round(timeoutMs / 1000)} s`));
@@ -151,7 +151,7 @@ export class AgentLink implements StreamHost {
   /** Starts relaying one proxied HTTP request to this laptop. */
   openStream(leaseId: string, method: RelayOpen['method'], path: string, headers: [string, string][], req: IncomingMessage, res: ServerResponse, shape: ErrorShape, caller?: RelayOpen['caller']): void {
     const sid = this.nextSid++;
-    const stream = new RelayStream(this, sid, { leaseId, method, path, headers, ...(caller ? { caller } : {}) }, req, res, shape);
+    const stream = new DaemonRelayStream(this, sid, { leaseId, method, path, headers, ...(caller ? { caller } : {}) }, req, res, shape);
     this.streams.set(sid, stream);
     stream.start();
   }
@@ -338,7 +338,7 @@ export class AgentLink implements StreamHost {
     this.opts.leases.renew(this.id, leaseId, Math.min(ttlMs, this.opts.maxLeaseTtlMs));
   }
 
-  private withStream(sid: number, fn: (stream: RelayStream) => void): void {
+  private withStream(sid: number, fn: (stream: DaemonRelayStream) => void): void {
     const stream = this.streams.get(sid);
     if (stream) fn(stream);
     else if (sid >= this.nextSid) this.protocolError('unknown-stream', `no relay stream ${sid}`, String(sid));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { StatField, readProcStat } from '../protocol/node/proc-stat.js';
 import type { DaemonState } from './daemon.js';
 import type { InUse, RetireAnswer } from './retirement.js';
 import { ensurePrivateDir, remotePaths, type RemotePaths } from './paths.js';
@@ -130,12 +131,7 @@ function isAlive(pid: number): boolean {
 
 /** An exited daemon whose parent (an init that does not reap, in some containers) has not collected it yet. */
 function isZombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
+  return readProcStat(pid)?.[StatField.state] === 'Z';
 }
 
 function answers(socket: string): Promise<boolean> {

@@ -26,10 +26,9 @@ import { ExecHandles } from './exec-handles.js';
 import { Retirement } from './retirement.js';
 import { loadOrCreateTlsIdentity } from './tls-identity.js';
 import { TETHER_VERSION } from './version.js';
+import { DEFAULT_PROVIDER_HEAD_TIMEOUT_MS } from '../protocol/node/provider-call.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
-/** Forward mode: how long the daemon waits on a provider without progress before its response headers. */
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 export interface DaemonOptions {
   home: string;
@@ -159,7 +158,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     uid: process.getuid?.() ?? 0,
     maxLeaseTtlMs,
     requestTimeoutMs,
-    upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_PROVIDER_HEAD_TIMEOUT_MS,
     leases,
     handles,
     retirement,

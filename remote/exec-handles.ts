@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import { LEASE_TOKEN_PREFIX, type ErrorKind, type ProcessInfo } from '../protocol/index.js';
 import { LeaseRequestError, type AgentLink, type OfferedCredential } from './agent-link.js';
-import { randomText, sha256Hex } from './crypto.js';
+import { randomToken, sha256Hex } from '../protocol/node/crypto.js';
+import { StatField, readProcStat } from '../protocol/node/proc-stat.js';
 import { grantLease, type GrantContext } from './lease-grant.js';
 import type { Lease } from './lease-table.js';
 
@@ -55,7 +55,7 @@ export class ExecHandles {
     const processStart = process.pid > 0 ? processStartOf(process.pid) : undefined;
     if (processStart === undefined) return undefined;
     const handle: ExecHandle = {
-      token: LEASE_TOKEN_PREFIX + randomText(32),
+      token: LEASE_TOKEN_PREFIX + randomToken(32),
       agentKey: link.info.agentKey,
       laptop: link.name,
       name: lease.name,
@@ -139,14 +139,9 @@ export class ExecHandles {
   }
 }
 
-/** Field 22 of /proc/PID/stat (after the parenthesised name, which may hold spaces). */
+/** Its start time, field 22 of /proc/PID/stat. */
 function processStartOf(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return readProcStat(pid)?.[StatField.starttime];
 }
 
 function away(handle: ExecHandle): HandleAnswer {

@@ -1,8 +1,9 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { providerErrorBody, providerSpec, type ErrorKind, type ErrorShape, type ForwardGrant, type ForwardSecret } from '../protocol/index.js';
-import { relayRequestHeaders, relayResponseHeaders } from './http-headers.js';
+import { providerRequestHeaders, requestProvider, stalledMessage } from '../protocol/node/provider-call.js';
+import { providerResponseHeaders, relayRequestHeaders } from './http-headers.js';
 
 /**
  * Forward mode, daemon side: a secret the laptop minted and sent with a grant, held in this
@@ -70,11 +71,6 @@ export class ForwardedCredential {
   }
 }
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
-
 function fail(res: ServerResponse, shape: ErrorShape, status: number, kind: ErrorKind, why: string): void {
   const body = JSON.stringify(providerErrorBody(shape, status, kind, why));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
@@ -111,37 +107,21 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
     fail(res, shape, 502, 'upstream', 'the laptop sent a base URL that cannot be used');
     return;
   }
-  const headers: Record<string, string | string[]> = {};
-  for (const [rawName, v] of relayRequestHeaders(req.rawHeaders)) {
-    const name = rawName.toLowerCase();
-    const prev = headers[name];
-    headers[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  const headers = providerRequestHeaders(relayRequestHeaders(req.rawHeaders), providerSpec(provider)?.requiredHeaders ?? {}, fwd.keyHeader, value);
+  const upstream = requestProvider(url, method, headers, call.timeoutMs);
+  if (!upstream) {
+    fail(res, shape, 502, 'upstream', `unsupported upstream scheme ${url.protocol}`);
+    return;
   }
-  for (const [name, v] of Object.entries(providerSpec(provider)?.requiredHeaders ?? {})) headers[name] ??= v;
-  headers[fwd.keyHeader] = value;
-  const secure = url.protocol === 'https:';
-  const up = (secure ? https : http).request(url, { method, headers, agent: secure ? agents['https:'] : agents['http:'] });
+  const up = upstream.req;
   fwd.track(up);
   let answered = false;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    up.destroy(new Error('upstream timeout'));
-  }, call.timeoutMs);
   // Progress before the headers: each piece of the request body sent, then the wait itself.
-  const progress = (): void => {
-    if (!answered && !timedOut) timer.refresh();
-  };
-  req.on('data', progress);
-  up.once('finish', progress);
-  up.once('close', () => clearTimeout(timer));
+  req.on('data', upstream.progress);
   up.on('response', (upRes) => {
     answered = true;
-    clearTimeout(timer);
-    const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2) pairs.push([upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!]);
     try {
-      res.writeHead(upRes.statusCode ?? 502, relayResponseHeaders(pairs));
+      res.writeHead(upRes.statusCode ?? 502, providerResponseHeaders(upRes.rawHeaders));
     } catch {
       upRes.destroy();
       fail(res, shape, 502, 'upstream', 'the provider sent response headers that cannot be forwarded');
@@ -154,7 +134,7 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     if (answered || res.headersSent) res.destroy();
-    else if (timedOut) fail(res, shape, 504, 'timeout', `${url.host} did not answer within ${call.timeoutMs < 10_000 ? `${call.timeoutMs} ms` : `${Math.round(call.timeoutMs / 1000)} s`}`);
+    else if (upstream.timedOut) fail(res, shape, 504, 'timeout', stalledMessage(url.host, call.timeoutMs));
     else if (fwd.headerValue() === undefined) fail(res, shape, 401, 'authentication', 'the lease was revoked while the request was under way');
     else fail(res, shape, 502, 'upstream', `cannot reach ${url.host}: ${err.code ?? 'connection failed'}`);
   });

@@ -9,7 +9,7 @@ import {
   type TranscriptFields,
   type Welcome,
 } from '../protocol/index.js';
-import { fingerprint, hmacText, randomText, signText, verifyText } from './crypto.js';
+import { fingerprint, pairMac, randomToken, signTranscript, verifyTranscript } from '../protocol/node/crypto.js';
 import type { AuthorizedAgents, DaemonIdentity } from './identity.js';
 import type { PairCodes } from './pair-codes.js';
 
@@ -39,7 +39,7 @@ function refuse(code: 'auth-failed' | 'not-authorized' | 'pair-failed', message:
  * recorded auth is worthless on the next connection.
  */
 export class DaemonHandshake {
-  readonly nonce = randomText(32);
+  readonly nonce = randomToken(32);
 
   constructor(private readonly ctx: HandshakeContext) {}
 
@@ -64,24 +64,24 @@ export class DaemonHandshake {
     if (!this.ctx.authorized.find(message.agentKey)) {
       throw refuse('not-authorized', `laptop key ${fingerprint(message.agentKey)} is not paired with this server: pair it with a code from \`tether pair-code\``);
     }
-    if (!verifyText(handshakeTranscript('agent-auth', fields), message.sig, message.agentKey)) {
+    if (!verifyTranscript(handshakeTranscript('agent-auth', fields), message.sig, message.agentKey)) {
       throw refuse('auth-failed', 'the laptop\'s signature does not verify for this connection');
     }
     return { welcome: this.welcome(fields), agent: this.accepted(message, false) };
   }
 
   private pair(message: Pair, fields: TranscriptFields) {
-    if (!verifyText(handshakeTranscript('agent-pair', fields), message.sig, message.agentKey)) {
+    if (!verifyTranscript(handshakeTranscript('agent-pair', fields), message.sig, message.agentKey)) {
       throw refuse('pair-failed', 'the laptop\'s pairing signature does not verify');
     }
     const agentText = handshakeTranscript('pair-mac-agent', fields);
-    const code = this.ctx.pairCodes.match(message.mac, (candidate) => hmacText(candidate, agentText));
+    const code = this.ctx.pairCodes.match(message.mac, (candidate) => pairMac(candidate, agentText));
     if (code === undefined) {
       throw refuse('pair-failed', 'the pair code is wrong, expired or already used: run `tether pair-code` on the server for a new one');
     }
     this.ctx.authorized.add(message.agentKey, message.name);
     const welcome = this.welcome(fields);
-    welcome.mac = hmacText(code, handshakeTranscript('pair-mac-daemon', fields));
+    welcome.mac = pairMac(code, handshakeTranscript('pair-mac-daemon', fields));
     return { welcome, agent: this.accepted(message, true) };
   }
 
@@ -90,7 +90,7 @@ export class DaemonHandshake {
       t: 'welcome',
       v: PROTOCOL_VERSION,
       agentId: fingerprint(fields.agentKey),
-      sig: signText(handshakeTranscript('daemon-welcome', fields), this.ctx.identity.privateKey),
+      sig: signTranscript(handshakeTranscript('daemon-welcome', fields), this.ctx.identity.privateKey),
       heartbeatMs: this.ctx.heartbeatMs,
       maxLeaseTtlMs: this.ctx.maxLeaseTtlMs,
     };

@@ -1,55 +1,36 @@
-import { KEY_HEADERS, LEASE_TOKEN_PATTERN } from '../protocol/index.js';
+import { KEY_HEADERS, LEASE_TOKEN_PATTERN, endToEndHeaders } from '../protocol/index.js';
 
-/** Headers that describe one hop, never the message (RFC 9110 §7.6.1), plus our own hint. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'expect',
-  'x-tether-pid',
-]);
+/** Never relayed from the client: its key headers (they carry our lease token) and our own pid hint. */
+const CLIENT_ONLY = new Set<string>([...KEY_HEADERS, 'x-tether-pid']);
 
-export function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-');
+function pairsOf(rawHeaders: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  return pairs;
 }
-
-const KEY_HEADER_SET = new Set<string>(KEY_HEADERS);
 
 /**
- * Request headers as they go to the laptop: no key headers (they carry our lease token),
- * no hop-by-hop headers, nor any the client listed in `Connection`. content-length stays:
- * the body is relayed byte for byte; a chunked body simply arrives without one.
+ * Request headers as they go to the laptop (or, in forward mode, the provider): no key headers,
+ * no pid hint, nothing hop-by-hop (protocol/hop-by-hop.ts). content-length stays: the body is
+ * relayed byte for byte; a chunked body simply arrives without one.
  */
 export function relayRequestHeaders(rawHeaders: readonly string[]): [string, string][] {
-  const named = new Set<string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'connection') {
-      for (const token of (rawHeaders[i + 1] ?? '').split(',')) named.add(token.trim().toLowerCase());
-    }
-  }
-  const out: [string, string][] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] ?? '';
-    const lower = name.toLowerCase();
-    if (!name || KEY_HEADER_SET.has(lower) || isHopByHop(lower) || named.has(lower)) continue;
-    out.push([name, rawHeaders[i + 1] ?? '']);
-  }
-  return out;
+  return endToEndHeaders(pairsOf(rawHeaders)).filter(([name]) => name && !CLIENT_ONLY.has(name.toLowerCase()));
 }
 
-/** Response headers from the laptop, as a flat list for res.writeHead; Node frames the body itself. */
+/** Response headers as a flat list for res.writeHead, minus hop-by-hop and malformed ones; Node frames the body itself. */
 export function relayResponseHeaders(headers: readonly (readonly [string, string])[]): string[] {
   const out: string[] = [];
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (isHopByHop(lower) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) continue;
+  for (const [name, value] of endToEndHeaders(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) continue;
     out.push(name, value);
   }
   return out;
+}
+
+/** The same for a provider's response in forward mode (Node's flat rawHeaders). */
+export function providerResponseHeaders(rawHeaders: readonly string[]): string[] {
+  return relayResponseHeaders(pairsOf(rawHeaders));
 }
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from './paths.js';
-import { fingerprint, publicKeyText } from './crypto.js';
+import { fingerprint, wirePublicKey } from '../protocol/node/crypto.js';
 
 /** The daemon's Ed25519 identity: the key laptops pin at pairing. An identity, not a credential. */
 export interface DaemonIdentity {
@@ -22,7 +22,7 @@ export function loadOrCreateIdentity(file: string): DaemonIdentity {
     privateKey = crypto.generateKeyPairSync('ed25519').privateKey;
     writeFileAtomic(file, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
   }
-  const serverKey = publicKeyText(crypto.createPublicKey(privateKey));
+  const serverKey = wirePublicKey(crypto.createPublicKey(privateKey));
   return { privateKey, serverKey, fingerprint: fingerprint(serverKey) };
 }
 

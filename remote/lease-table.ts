@@ -1,5 +1,5 @@
 import { LEASE_TOKEN_PREFIX, type LeaseEnded } from '../protocol/index.js';
-import { randomText, sha256Hex } from './crypto.js';
+import { randomToken, sha256Hex } from '../protocol/node/crypto.js';
 import type { ForwardedCredential } from './forward-relay.js';
 
 export type LeaseScope = 'once' | 'connection';
@@ -75,7 +75,7 @@ export class LeaseTable {
   }
 
   add(fields: Omit<Lease, 'token'>): Lease {
-    const lease: Lease = { ...fields, token: LEASE_TOKEN_PREFIX + randomText(32) };
+    const lease: Lease = { ...fields, token: LEASE_TOKEN_PREFIX + randomToken(32) };
     this.byToken.set(lease.token, lease);
     this.schedule(lease);
     return lease;

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { PAIR_CODE_ALPHABET, PAIR_CODE_LENGTH } from '../protocol/index.js';
-import { safeEqualText } from './crypto.js';
+import { macEquals } from '../protocol/node/crypto.js';
 
 export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
 /** Bounds memory if someone calls pair-code in a loop; the oldest code goes first. */
@@ -46,7 +46,7 @@ export class PairCodes {
     this.prune();
     let found: string | undefined;
     for (const code of this.live.keys()) {
-      if (safeEqualText(expectedMac(code), mac)) found = code;
+      if (macEquals(expectedMac(code), mac)) found = code;
     }
     if (found !== undefined) this.live.delete(found);
     return found;

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { ProcessInfo } from '../protocol/index.js';
+import { StatField, readProcStatAsync } from '../protocol/node/proc-stat.js';
 
 /**
  * Who is on the other end of a loopback TCP connection, asked of the kernel rather than
@@ -179,15 +180,9 @@ async function readCwd(pid: number, procRoot: string): Promise<string | undefine
   }
 }
 
-/** ppid is the second field after the command name, which is in parentheses and may hold spaces or ')'. */
 async function readParentPid(pid: number, procRoot: string): Promise<number | undefined> {
-  try {
-    const stat = await fs.readFile(`${procRoot}/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(ppid) ? ppid : undefined;
-  } catch {
-    return undefined;
-  }
+  const ppid = Number((await readProcStatAsync(pid, procRoot))?.[StatField.ppid]);
+  return Number.isInteger(ppid) ? ppid : undefined;
 }
 
 async function userName(uid: number): Promise<string | undefined> {

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  MAX_DATA_CHUNK,
+  ProtocolError,
   RELAY_WINDOW,
+  ReceiveWindow,
+  SendWindow,
   encodeCredit,
   encodeData,
   encodeEnd,
@@ -28,20 +30,19 @@ type StreamState = 'AWAIT_HEAD' | 'STREAMING' | 'DONE';
 export const CREDIT_BATCH = RELAY_WINDOW / 4;
 
 /**
- * Daemon side of one proxied HTTP request. Both directions are credit-bound: the client's
- * request body is read only as fast as the laptop grants credit, and the laptop gets
- * credit back only as fast as the client's socket accepts the response.
+ * The daemon's side of one proxied HTTP request. Both directions are credit-bound
+ * (protocol/flow-control.ts): the client's request body is read only as fast as the laptop
+ * grants credit, and the laptop gets credit back only as fast as the client's socket accepts
+ * the response.
  */
-export class RelayStream {
+export class DaemonRelayStream {
   private state: StreamState = 'AWAIT_HEAD';
-  /** Request-body bytes we may still send to the laptop. */
-  private sendCredit = RELAY_WINDOW;
-  /** Response bytes the laptop may still send us. */
-  private recvWindow = RELAY_WINDOW;
+  /** The request body to the laptop. */
+  private readonly request = new SendWindow();
+  /** The response from the laptop. */
+  private readonly response: ReceiveWindow;
   /** Response bytes written to the client but still queued in Node (credited on 'drain'). */
   private owedCredit = 0;
-  /** Credit granted during this read, sent when the read is handled (see grantCredit). */
-  private creditDue = 0;
   /** The part of one request chunk that did not fit the credit; the request is paused meanwhile. */
   private pending: Buffer | undefined;
   private requestEnded = false;
@@ -54,7 +55,9 @@ export class RelayStream {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly errorShape: ErrorShape,
-  ) {}
+  ) {
+    this.response = new ReceiveWindow(sid, { batch: CREDIT_BATCH });
+  }
 
   get leaseId(): string {
     return this.open.leaseId;
@@ -78,7 +81,7 @@ export class RelayStream {
 
   onCredit(bytes: number): void {
     if (this.state === 'DONE') return;
-    this.sendCredit = Math.min(RELAY_WINDOW, this.sendCredit + bytes);
+    this.request.grant(bytes);
     const pending = this.pending;
     this.pending = undefined;
     if (pending) this.pushBody(pending);
@@ -107,18 +110,21 @@ export class RelayStream {
       }
       return;
     }
-    if (payload.byteLength > this.recvWindow) {
-      this.host.protocolError('flow-control', `stream ${this.sid}: ${payload.byteLength} bytes sent with ${this.recvWindow} bytes of credit`, String(this.sid));
-      this.abort('flow-control violation', true);
+    try {
+      this.response.data(payload.byteLength);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.host.protocolError(err.code, err.message, String(this.sid));
+      this.abort(`${err.code} violation`, true);
       return;
     }
     if (payload.byteLength === 0) return;
-    this.recvWindow -= payload.byteLength;
     if (this.res.write(payload)) this.grantCredit(payload.byteLength);
     else this.owedCredit += payload.byteLength;
   }
 
   onEnd(): void {
+    this.response.end();
     if (this.state === 'STREAMING') {
       this.finish();
       this.res.end();
@@ -147,14 +153,13 @@ export class RelayStream {
     let rest = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
     while (rest.byteLength > 0 && this.state !== 'DONE') {
-      if (this.sendCredit === 0) {
+      const n = this.request.take(rest.byteLength);
+      if (n === 0) {
         this.pending = rest;
         this.req.pause();
         return;
       }
-      const n = Math.min(rest.byteLength, this.sendCredit, MAX_DATA_CHUNK);
       this.host.sendFrame(encodeData(this.sid, rest.subarray(0, n)));
-      this.sendCredit -= n;
       rest = rest.subarray(n);
     }
   }
@@ -183,17 +188,13 @@ export class RelayStream {
    * client's socket drains, at least a whole window is due.
    */
   private grantCredit(bytes: number): void {
-    const before = this.creditDue;
-    this.creditDue += bytes;
-    if (before < CREDIT_BATCH && this.creditDue >= CREDIT_BATCH) queueMicrotask(() => this.sendCreditDue());
+    if (this.response.consumed(bytes)) queueMicrotask(() => this.sendCreditDue());
   }
 
   private sendCreditDue(): void {
-    const bytes = this.creditDue;
-    if (bytes < CREDIT_BATCH || this.state === 'DONE') return;
-    this.creditDue = 0;
-    this.recvWindow += bytes;
-    this.host.sendFrame(encodeCredit(this.sid, bytes));
+    if (this.state === 'DONE') return;
+    const bytes = this.response.takeCredit();
+    if (bytes > 0) this.host.sendFrame(encodeCredit(this.sid, bytes));
   }
 
   /** Before any head was sent: a 502 in the provider's shape, so SDKs show our reason. */

@@ -1,26 +1,10 @@
-import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PAIR_CODE_ALPHABET, PAIR_CODE_LENGTH } from '../protocol/index.js';
-import { fingerprint, hmacText, publicKeyText, signText, verifyText } from './crypto.js';
+import { pairMac } from '../protocol/node/crypto.js';
 import { leaseTokenFrom, relayRequestHeaders, relayResponseHeaders } from './http-headers.js';
 import { LeaseTable, UNKNOWN_TOKEN_WHY } from './lease-table.js';
 import { PairCodes } from './pair-codes.js';
 import { PenaltyBox } from './penalty.js';
-
-describe('crypto contract', () => {
-  it('signs, verifies and fingerprints like ssh-keygen', () => {
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-    const x = publicKeyText(publicKey);
-    const sig = signText('hello', privateKey);
-    expect(sig).toHaveLength(86);
-    expect(verifyText('hello', sig, x)).toBe(true);
-    expect(verifyText('hellO', sig, x)).toBe(false);
-    expect(verifyText('hello', 'garbage', x)).toBe(false);
-    const raw = Buffer.from(x, 'base64url');
-    expect(fingerprint(x)).toBe('SHA256:' + crypto.createHash('sha256').update(raw).digest('base64').replace(/=+$/, ''));
-    expect(hmacText('K', 'd')).toBe(crypto.createHmac('sha256', 'K').update('d').digest('base64url'));
-  });
-});
 
 describe('PairCodes', () => {
   it('makes 13-symbol codes, matches each once, and forgets expired ones', () => {
@@ -29,7 +13,7 @@ describe('PairCodes', () => {
     const { code } = codes.issue();
     expect(code).toHaveLength(PAIR_CODE_LENGTH);
     expect([...code].every((c) => PAIR_CODE_ALPHABET.includes(c))).toBe(true);
-    const macOf = (c: string) => hmacText(c, 'transcript');
+    const macOf = (c: string) => pairMac(c, 'transcript');
     expect(codes.match(macOf('WRONGCODE0000'), macOf)).toBeUndefined();
     expect(codes.match(macOf(code), macOf)).toBe(code);
     expect(codes.match(macOf(code), macOf)).toBeUndefined();

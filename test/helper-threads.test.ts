@@ -1,8 +1,8 @@
-// remote/helper-threads.ts and its twin in agent/, each run in a fresh process of its own.
+// protocol/node/helper-threads.ts (the daemon's and the agent's), run in a fresh process of its own.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELPER_NICE } from '../remote/helper-threads.js';
+import { HELPER_NICE } from '../protocol/node/helper-threads.js';
 import { ROOT } from './support/tether-process.js';
 
 // Not in the test runner: lowering its threads would slow the rest of the suite.
@@ -17,8 +17,8 @@ function runInChild(module: string): { lowered: number; threads: { tid: number; 
 }
 
 describe.runIf(process.platform === 'linux')('lowerHelperThreadPriority', () => {
-  it.each(['remote/helper-threads.ts', 'agent/helper-threads.ts'])('%s: every thread but the event loop goes to nice 19', (module) => {
-    const { lowered, threads, pid } = runInChild(module);
+  it('every thread but the event loop goes to nice 19', () => {
+    const { lowered, threads, pid } = runInChild('protocol/node/helper-threads.ts');
     const main = threads.find((t) => t.tid === pid);
     const helpers = threads.filter((t) => t.tid !== pid);
     expect(main?.nice).toBe(0);

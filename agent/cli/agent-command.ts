@@ -4,7 +4,7 @@ import { createAgent, type Agent } from '../agent.js';
 import { ApprovalPolicy } from '../approvals.js';
 import { ControlServer } from '../control/server.js';
 import { AgentError } from '../errors.js';
-import { lowerHelperThreadPriority } from '../helper-threads.js';
+import { lowerHelperThreadPriority } from '../../protocol/node/helper-threads.js';
 import { ensureDirs } from '../paths.js';
 import { TtyApprover } from '../tty-prompt.js';
 import { watchPower } from '../power/watch-power.js';

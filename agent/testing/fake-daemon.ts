@@ -3,7 +3,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } fr
 import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, decodeFrame, decodeMessage, encodeMessage, handshakeTranscript, type BinaryFrame, type Message, type TranscriptFields } from '../../protocol/index.js';
-import { fingerprint, pairMac, signTranscript, verifyTranscript, wirePublicKey } from '../crypto.js';
+import { fingerprint, pairMac, signTranscript, verifyTranscript, wirePublicKey } from '../../protocol/node/crypto.js';
 
 export interface FakeDaemonOptions {
   socketPath: string;

@@ -3,7 +3,7 @@ import { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { PinnedServer } from '../config.js';
 import { childEnv } from '../child-env.js';
-import { fingerprint } from '../crypto.js';
+import { fingerprint } from '../../protocol/node/crypto.js';
 import { AskpassBroker } from './askpass.js';
 import { bootScript } from './boot-script.js';
 import { BootEnded, runBoot, type RuntimeSource } from './boot-session.js';

@@ -1,6 +1,6 @@
 import type WebSocket from 'ws';
 import type { PinnedServer } from '../config.js';
-import { fingerprint } from '../crypto.js';
+import { fingerprint } from '../../protocol/node/crypto.js';
 import type { SshHost } from '../servers/ssh-config.js';
 import type { RuntimeSource } from './boot-session.js';
 import { bootstrapServer, loadRemoteBundle, type RemoteBundle } from './ssh-bootstrap.js';

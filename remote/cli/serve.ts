@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ownBundleHash } from '../bundle-hash.js';
 import { createDaemon, type Daemon } from '../daemon.js';
-import { lowerHelperThreadPriority } from '../helper-threads.js';
+import { lowerHelperThreadPriority } from '../../protocol/node/helper-threads.js';
 import { IdleExit } from '../idle-exit.js';
 import { tetherHome } from '../paths.js';
 import { defaultProxyPort } from '../proxy-port.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
-import { WriteBatch } from './write-batch.js';
+import { WriteBatch, type BatchedSocket } from './write-batch.js';
 
 /** A ws whose transport counts corks and records what reached it, and when. */
 function fakeWs() {
@@ -14,7 +13,7 @@ function fakeWs() {
       if (corked === 0) wire.push(...held.splice(0));
     },
   };
-  const ws = { _socket: socket, send: (d: string) => (corked ? held : wire).push(d) } as unknown as WebSocket;
+  const ws = { _socket: socket, send: (d: string) => (corked ? held : wire).push(d) } as unknown as BatchedSocket;
   return { ws, wire, corked: () => corked };
 }
 

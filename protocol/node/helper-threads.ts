@@ -2,8 +2,6 @@ import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 
-// Twin of remote/helper-threads.ts on purpose: agent/ and remote/ may not import each other, and it is all I/O, which protocol/ must not hold.
-
 /** The lowest priority a thread can have under the normal scheduler. */
 export const HELPER_NICE = 19;
 

@@ -1,23 +1,26 @@
-import type { WebSocket } from 'ws';
-
-// Twin of remote/write-batch.ts on purpose: agent/ and remote/ may not import each other, and all but a few lines here are I/O (ws's socket, setImmediate) that protocol/ must not hold.
 
 interface Corkable {
   cork(): void;
   uncork(): void;
 }
 
+/** What WriteBatch needs of a ws WebSocket (typed here: this layer does not import ws). */
+export interface BatchedSocket {
+  send(data: string | Uint8Array): void;
+}
+
 /**
  * Holds a WebSocket's socket writes until the event loop's I/O phase is over, so the frames
  * one burst of events produces (relay.open + DATA + END, or relay.head + DATA + END + CREDIT)
  * leave in one writev instead of one syscall (and one wake-up of the peer) each. Measured:
- * the relay's added latency on loopback roughly halves (bench/RESULTS.md).
+ * the relay's added latency on loopback roughly halves (bench/RESULTS.md). Both ends of the
+ * link use it: the agent and the daemon.
  */
 export class WriteBatch {
   /** The batch under way: the socket it corked (one object per batch, so a flushed one is told apart). */
   private corked: { socket: Corkable } | undefined;
 
-  constructor(readonly ws: WebSocket) {}
+  constructor(readonly ws: BatchedSocket) {}
 
   send(data: string | Uint8Array): void {
     if (!this.corked) {
