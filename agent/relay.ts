@@ -16,6 +16,7 @@ import {
   type RelayAbort,
   type RelayOpen,
 } from '../protocol/index.js';
+import { upstreamUrl } from '../protocol/node/upstream-url.js';
 import type { ResolvedCredential } from './credentials.js';
 import type { LeaseBook } from './lease-book.js';
 
@@ -215,13 +216,12 @@ class RelayStream {
       this.failBeforeHead(cred.spec.errorShape, `"${this.credential}" is lent in forward mode: the server calls the provider itself`);
       return;
     }
-    let url: URL;
-    try {
-      url = new URL(cred.baseUrl + this.open.path);
-    } catch {
-      this.failBeforeHead(cred.spec.errorShape, `bad upstream URL for "${this.credential}"`);
+    const target = upstreamUrl(cred.baseUrl, this.open.path);
+    if (!target.ok) {
+      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}": ${target.why}`, 400, 'bad-request');
       return;
     }
+    const { url } = target;
     const agent = url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : undefined;
     if (!agent) {
       this.failBeforeHead(cred.spec.errorShape, `unsupported upstream scheme ${url.protocol}`);

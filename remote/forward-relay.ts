@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { inspect } from 'node:util';
 import { providerErrorBody, providerSpec, type ErrorKind, type ErrorShape, type ForwardGrant, type ForwardSecret } from '../protocol/index.js';
+import { upstreamUrl } from '../protocol/node/upstream-url.js';
 import { relayRequestHeaders, relayResponseHeaders } from './http-headers.js';
 
 /**
@@ -104,13 +105,12 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
     fail(res, shape, 401, 'authentication', 'the forwarded credential expired or was revoked: run `tether token` again (the laptop renews it while connected)');
     return;
   }
-  let url: URL;
-  try {
-    url = new URL(fwd.baseUrl + path);
-  } catch {
-    fail(res, shape, 502, 'upstream', 'the laptop sent a base URL that cannot be used');
+  const target = upstreamUrl(fwd.baseUrl, path);
+  if (!target.ok) {
+    fail(res, shape, 400, 'bad-request', target.why);
     return;
   }
+  const { url } = target;
   const headers: Record<string, string | string[]> = {};
   for (const [rawName, v] of relayRequestHeaders(req.rawHeaders)) {
     const name = rawName.toLowerCase();
