@@ -15,6 +15,7 @@ import {
   type Message,
   type RelayAbort,
   type RelayOpen,
+  UNKNOWN_LEASE_ABORT,
 } from '../protocol/index.js';
 import { upstreamUrl } from '../protocol/node/upstream-url.js';
 import type { ResolvedCredential } from './credentials.js';
@@ -88,7 +89,7 @@ export class RelayHost {
     const lease = this.deps.leases.get(msg.leaseId);
     if (!lease) {
       this.remember(msg.sid);
-      this.deps.peer.send({ t: 'relay.abort', sid: msg.sid, reason: 'unknown lease' });
+      this.deps.peer.send({ t: 'relay.abort', sid: msg.sid, reason: UNKNOWN_LEASE_ABORT });
       return;
     }
     const stream = new RelayStream(msg, lease.credential, this.deps, () => {
