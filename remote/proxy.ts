@@ -6,6 +6,7 @@ import type { ExecHandle } from './exec-handles.js';
 import { forwardRequest } from './forward-relay.js';
 import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
 import { leaseFromUrl } from './lease-from-url.js';
+import { markAuthenticated } from './listener-budget.js';
 import type { Lease } from './lease-table.js';
 
 const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d{1,5})?$/i;
@@ -71,11 +72,13 @@ function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerRespons
   }
   const handle = token === undefined ? undefined : view.handles.get(token);
   if (handle) {
+    markAuthenticated(req.socket);
     proxyThroughHandle(view, handle, name, rest, req, res);
     return;
   }
   const found = token === undefined ? undefined : view.leases.lookup(token);
   if (found?.state === 'live') {
+    markAuthenticated(req.socket);
     relayLease(view, found.lease, name, rest, req, res);
     return;
   }
