@@ -54,3 +54,15 @@ describe('answers when a lease ends under a request', () => {
     expect(res.text).toMatch(/cannot reach the provider/);
   });
 });
+
+describe('relay heads', () => {
+  it.each([101, 102, 103, 199])('refuses an informational status %i as a protocol error: 502 to the client', async (status) => {
+    const { laptop, call } = await setup();
+    laptop.onRelayOpen = (s) => s.head(status, [['upgrade', 'websocket'], ['connection', 'upgrade']]);
+    const error = laptop.next('error');
+    const res = await call();
+    expect(res.status).toBe(502);
+    expect(res.text).toMatch(new RegExp(`status ${status}`));
+    expect((await error).code).toBe('bad-message');
+  });
+});

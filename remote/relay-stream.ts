@@ -93,6 +93,13 @@ export class RelayStream {
       this.host.protocolError('unexpected-message', `relay.head for stream ${this.sid} that already has one`, String(this.sid));
       return;
     }
+    // An informational head (101 Switching Protocols above all) would hand the client's
+    // connection to whatever the laptop speaks next: no provider call answers one.
+    if (head.status > 100 && head.status < 200) {
+      this.host.protocolError('bad-message', `relay.head for stream ${this.sid} with informational status ${head.status}`, String(this.sid));
+      this.abort(`the laptop answered with status ${head.status}, which is not relayed`, true);
+      return;
+    }
     this.state = 'STREAMING';
     try {
       this.res.writeHead(head.status, relayResponseHeaders(head.headers));
