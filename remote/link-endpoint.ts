@@ -52,7 +52,10 @@ export class LinkEndpoint {
     this.attach(this.server);
     if (opts.tls) {
       this.tlsServer = https.createServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key, handshakeTimeout: limits.preAuthMs }, refuseHttp);
-      new ListenerBudget('TLS port', limits, report, (socket) => socket.remoteAddress).watch(this.tlsServer);
+      const tlsBudget = new ListenerBudget('TLS port', limits, report, (socket) => socket.remoteAddress);
+      tlsBudget.watch(this.tlsServer);
+      // A ban stops more than new connections: the ones the source has open and waiting go too.
+      opts.penalty.onBan((source) => tlsBudget.closeSource(source));
       closeUnauthenticatedAfterAnswer(this.tlsServer, limits);
       // Failed TLS handshakes (scanners, a laptop refusing our certificate) need no answer.
       this.tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());

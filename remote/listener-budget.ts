@@ -109,6 +109,19 @@ export class ListenerBudget {
     socket.once('close', () => this.release(socket));
   }
 
+  /** Closes every unauthenticated connection of a source (it was just banned). */
+  closeSource(source: string): number {
+    let closed = 0;
+    for (const socket of [...this.order]) {
+      if (pending.get(socket)?.source !== source) continue;
+      socket.destroy();
+      this.release(socket);
+      closed += 1;
+    }
+    if (closed) this.log.note('banned', `closed ${closed} unauthenticated connections on the ${this.listener} from ${source}, banned for failed handshakes`);
+    return closed;
+  }
+
   /** Takes a connection out of the count (authenticated, or gone). */
   release(socket: net.Socket): void {
     const entry = pending.get(socket);
