@@ -15,8 +15,10 @@ import {
   type RelayAbort,
   type RelayOpen,
   endToEndHeaders,
+  UNKNOWN_LEASE_ABORT,
 } from '../protocol/index.js';
 import { DEFAULT_PROVIDER_HEAD_TIMEOUT_MS, providerRequestHeaders, requestProvider, stalledMessage, type ProviderRequest } from '../protocol/node/provider-call.js';
+import { upstreamUrl } from '../protocol/node/upstream-url.js';
 import type { ResolvedCredential } from './credentials.js';
 import type { LeaseBook } from './lease-book.js';
 import { authorizeSubscription, type ApplyAuth } from './subscription-auth.js';
@@ -80,7 +82,7 @@ export class RelayHost {
     const lease = this.deps.leases.get(msg.leaseId);
     if (!lease) {
       this.remember(msg.sid);
-      this.deps.peer.send({ t: 'relay.abort', sid: msg.sid, reason: 'unknown lease' });
+      this.deps.peer.send({ t: 'relay.abort', sid: msg.sid, reason: UNKNOWN_LEASE_ABORT });
       return;
     }
     const stream = new LaptopRelayStream(msg, lease.credential, this.deps, () => {
@@ -215,13 +217,12 @@ class LaptopRelayStream {
       this.failBeforeHead(cred.spec.errorShape, `"${this.credential}" is lent in forward mode: the server calls the provider itself`);
       return;
     }
-    let url: URL;
-    try {
-      url = new URL(cred.baseUrl + this.open.path);
-    } catch {
-      this.failBeforeHead(cred.spec.errorShape, `bad upstream URL for "${this.credential}"`);
+    const target = upstreamUrl(cred.baseUrl, this.open.path);
+    if (!target.ok) {
+      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}": ${target.why}`, 400, 'bad-request');
       return;
     }
+    const { url } = target;
     // A subscription's key header is the login's current access token, put on by applyAuth.
     const headers = providerRequestHeaders(this.open.headers, cred.spec.requiredHeaders, cred.keyHeader, applyAuth ? '' : cred.keyPrefix + cred.secret);
     applyAuth?.(headers);

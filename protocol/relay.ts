@@ -45,6 +45,8 @@ export const RelayAbort = z.object({
   reason: z.string().max(300),
 });
 export type RelayAbort = z.infer<typeof RelayAbort>;
+/** The laptop's relay.abort reason for a lease it no longer holds (it expired or was revoked there first). */
+export const UNKNOWN_LEASE_ABORT = 'unknown lease';
 
 /** Binary frame kinds. Values are part of the wire contract: never renumber. */
 export const FrameKind = {

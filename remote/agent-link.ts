@@ -17,6 +17,7 @@ import {
   type ProcessInfo,
   type LeaseRequest,
   type RelayOpen,
+  UNKNOWN_LEASE_ABORT,
 } from '../protocol/index.js';
 import { randomToken } from '../protocol/node/crypto.js';
 import { DeadManTimer } from './deadman.js';
@@ -66,6 +67,8 @@ interface PendingRequest {
 /** More protocol errors than this within a minute and the link is closed (4400). */
 const ERROR_BUDGET = 20;
 const ERROR_WINDOW_MS = 60_000;
+/** A lease the laptop dropped this close to its expiry on our clock expired (the clocks of the two sides run apart a little). */
+const EXPIRY_SKEW_MS = 5_000;
 
 /**
  * One authenticated laptop. Owns its heartbeat, dead-man timer, pending lease requests and
@@ -286,7 +289,12 @@ export class AgentLink implements StreamHost {
         this.withStream(message.sid, (s) => s.onHead(message));
         return;
       case 'relay.abort':
-        this.withStream(message.sid, (s) => s.onAbort(message.reason));
+        this.withStream(message.sid, (s) => {
+          // The laptop let the lease go first (its TTL clock ran ahead, or a revoke crossed
+          // this request): it ends here too, so this request and every later one get a 401.
+          if (message.reason === UNKNOWN_LEASE_ABORT) this.endLeaseTheLaptopDropped(s.leaseId);
+          s.onAbort(message.reason);
+        });
         return;
       case 'error':
         return; // the laptop's complaint about something we sent; nothing to answer
@@ -336,6 +344,17 @@ export class AgentLink implements StreamHost {
       lease.forward.update(forward);
     }
     this.opts.leases.renew(this.id, leaseId, Math.min(ttlMs, this.opts.maxLeaseTtlMs));
+  }
+
+  leaseEndedWhy(leaseId: string): string | undefined {
+    if (this.opts.leases.find(this.id, leaseId)) return undefined;
+    return this.opts.leases.endedWhy(this.id, leaseId) ?? 'lease ended';
+  }
+
+  private endLeaseTheLaptopDropped(leaseId: string): void {
+    const lease = this.opts.leases.find(this.id, leaseId);
+    if (!lease) return;
+    this.opts.leases.endForLink(this.id, lease.expiresAt - Date.now() < EXPIRY_SKEW_MS ? 'expired' : 'revoked', [leaseId]);
   }
 
   private withStream(sid: number, fn: (stream: DaemonRelayStream) => void): void {

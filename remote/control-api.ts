@@ -4,6 +4,7 @@ import { LeaseRequestError, type AgentLink } from './agent-link.js';
 import { grantLease } from './lease-grant.js';
 import type { DaemonView } from './daemon-view.js';
 import type { Lease } from './lease-table.js';
+import { markAuthenticated } from './listener-budget.js';
 import { identifyPeer, type PeerIdentity } from './peer-process.js';
 import { sendJson } from './proxy.js';
 import { TETHER_VERSION } from './version.js';
@@ -55,6 +56,8 @@ export class ControlApi {
       if (!peer || peer.uid !== this.view.uid) {
         throw new ControlError('forbidden', `only processes of uid ${this.view.uid} may use this daemon's control API`);
       }
+      // Our own uid: a long call (a lease waiting for approval) is no longer held to the pre-auth deadline.
+      markAuthenticated(req.socket);
       const route = `${req.method ?? 'GET'} ${(req.url ?? '').split('?')[0]}`;
       switch (route) {
         case 'POST /_tether/v1/lease':

@@ -20,6 +20,7 @@ import { LeaseTable, type Lease, type LeaseEndReason } from './lease-table.js';
 import { LinkEndpoint } from './link-endpoint.js';
 import { PairCodes } from './pair-codes.js';
 import { ensurePrivateDir, remotePaths, writeFileAtomic } from './paths.js';
+import { ListenerBudget, PRE_AUTH_LIMITS, closeUnauthenticatedAfterAnswer, type BudgetLimits } from './listener-budget.js';
 import { PenaltyBox, type PenaltyOptions } from './penalty.js';
 import { createProxyServer } from './proxy.js';
 import { ExecHandles } from './exec-handles.js';
@@ -44,6 +45,8 @@ export interface DaemonOptions {
   handshakeTimeoutMs?: number;
   pairCodeTtlMs?: number;
   penalty?: PenaltyOptions;
+  /** Each listener's pre-authentication budget (remote/listener-budget.ts); tests shrink it. */
+  preAuth?: Partial<BudgetLimits>;
   /** `serve --listen HOST:PORT`: also accept laptops over wss:// (self-signed, pinned at pairing). */
   listen?: { host: string; port: number };
   /** sha256 of the bundle this daemon runs from: `attach` replaces a daemon of another bundle. */
@@ -55,6 +58,8 @@ export interface DaemonEvents {
   link: [AgentLink];
   'link-closed': [AgentLink, LinkClosed];
   refused: [ErrorCode];
+  /** A rate-limited line about connections refused or cut before they authenticated. */
+  guard: [string];
   'lease-ended': [Lease, LeaseEndReason];
   /** Asked to make way (remote/retirement.ts) and nothing depends on it any more: `serve` stops. */
   retire: [string];
@@ -130,6 +135,8 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     events.emit('link', link);
   };
 
+  const limits: BudgetLimits = { ...PRE_AUTH_LIMITS, ...opts.preAuth };
+  const report = (line: string) => events.emit('guard', line);
   const tls = opts.listen ? { ...opts.listen, identity: loadOrCreateTlsIdentity(paths.daemonDir) } : undefined;
   const endpoint = new LinkEndpoint({
     ...(tls ? { tls } : {}),
@@ -139,6 +146,8 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     handshakeTimeoutMs: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
     onLink,
     onRefused: (code) => events.emit('refused', code),
+    limits,
+    report,
   });
 
   let proxyUrl = '';
@@ -169,6 +178,9 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     findLink: (id) => links.get(id),
   };
   const proxy = createProxyServer(view, new ControlApi(view));
+  // Loopback: every local user looks the same, so only the total cap applies.
+  new ListenerBudget('proxy port', limits, report).watch(proxy);
+  closeUnauthenticatedAfterAnswer(proxy, limits);
   await listenLoopback(proxy, opts.proxyPort ?? 0);
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   try {

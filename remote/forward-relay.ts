@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { providerErrorBody, providerSpec, type ErrorKind, type ErrorShape, type ForwardGrant, type ForwardSecret } from '../protocol/index.js';
 import { providerRequestHeaders, requestProvider, stalledMessage } from '../protocol/node/provider-call.js';
+import { upstreamUrl } from '../protocol/node/upstream-url.js';
 import { providerResponseHeaders, relayRequestHeaders } from './http-headers.js';
 
 /**
@@ -100,13 +101,12 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
     fail(res, shape, 401, 'authentication', 'the forwarded credential expired or was revoked: run `tether token` again (the laptop renews it while connected)');
     return;
   }
-  let url: URL;
-  try {
-    url = new URL(fwd.baseUrl + path);
-  } catch {
-    fail(res, shape, 502, 'upstream', 'the laptop sent a base URL that cannot be used');
+  const target = upstreamUrl(fwd.baseUrl, path);
+  if (!target.ok) {
+    fail(res, shape, 400, 'bad-request', target.why);
     return;
   }
+  const { url } = target;
   const headers = providerRequestHeaders(relayRequestHeaders(req.rawHeaders), providerSpec(provider)?.requiredHeaders ?? {}, fwd.keyHeader, value);
   const upstream = requestProvider(url, method, headers, call.timeoutMs);
   if (!upstream) {

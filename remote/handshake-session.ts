@@ -5,11 +5,12 @@ import type { PenaltyBox } from './penalty.js';
 
 /**
  * AWAIT_AUTH: hello sent, waiting for auth or pair under a deadline.
- * REFUSING: the answer failed; the refusal waits out the source's penalty delay.
+ * CHECKING: an answer came; it waits out the source's penalty delay, then is checked.
+ * REFUSING: the answer failed (or too many are under way from this source).
  * READY: welcome sent, the socket belongs to an AgentLink now.
  * CLOSED: refused, timed out, or the peer left.
  */
-type SessionState = 'AWAIT_AUTH' | 'REFUSING' | 'READY' | 'CLOSED';
+type SessionState = 'AWAIT_AUTH' | 'CHECKING' | 'REFUSING' | 'READY' | 'CLOSED';
 
 export interface HandshakeSessionOptions {
   ctx: HandshakeContext;
@@ -49,7 +50,7 @@ export class HandshakeSession {
     this.ws.on('message', this.onMessage);
     this.ws.send(encodeMessage(this.handshake.hello()));
     this.timer = setTimeout(() => {
-      if (this.state !== 'AWAIT_AUTH') return;
+      if (this.state !== 'AWAIT_AUTH' && this.state !== 'CHECKING') return;
       this.state = 'REFUSING';
       this.refuseNow('handshake-timeout', `no auth or pair within ${this.opts.timeoutMs} ms`, CloseCodes.handshakeTimeout);
     }, this.opts.timeoutMs);
@@ -57,6 +58,24 @@ export class HandshakeSession {
 
   private receive(data: RawData, isBinary: boolean): void {
     if (this.state !== 'AWAIT_AUTH') return;
+    const { penalty, source } = this.opts;
+    if (!penalty.begin(source)) {
+      penalty.failure(source);
+      this.state = 'REFUSING';
+      this.refuseNow('rate-limited', 'too many handshakes under way from this address: try again shortly', CloseCodes.rateLimited);
+      return;
+    }
+    this.state = 'CHECKING';
+    const wait = penalty.delayFor(source);
+    const check = () => {
+      penalty.end(source);
+      if (this.state === 'CHECKING') this.check(data, isBinary);
+    };
+    if (wait === 0) check();
+    else setTimeout(check, wait).unref();
+  }
+
+  private check(data: RawData, isBinary: boolean): void {
     try {
       if (isBinary) throw new ProtocolError('unexpected-message', 'binary frame before the handshake finished');
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
@@ -73,18 +92,16 @@ export class HandshakeSession {
       this.opts.onReady(this.ws, agent);
     } catch (err) {
       const error = err instanceof ProtocolError ? err : new ProtocolError('internal', 'the daemon failed to check the handshake');
-      this.refuseLater(error);
+      this.refuseFailed(error);
     }
   }
 
-  /** Failed answers are refused after the source's penalty delay, so guessing stays slow. */
-  private refuseLater(error: ProtocolError): void {
+  /** A failed answer counts against its source (the delay was served before the check). */
+  private refuseFailed(error: ProtocolError): void {
     clearTimeout(this.timer);
     this.state = 'REFUSING';
-    const delay = this.opts.penalty.failure(this.opts.source);
-    const refuse = () => this.refuseNow(error.code, error.message, error.closeCode);
-    if (delay === 0) refuse();
-    else setTimeout(refuse, delay).unref();
+    this.opts.penalty.failure(this.opts.source);
+    this.refuseNow(error.code, error.message, error.closeCode);
   }
 
   private refuseNow(code: ErrorCode, message: string, closeCode: number): void {

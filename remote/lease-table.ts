@@ -43,6 +43,8 @@ export type TokenLookup =
 
 interface EndedRecord {
   why: string;
+  linkId: string;
+  leaseId: string;
   name: string;
   provider: string;
   at: number;
@@ -134,6 +136,12 @@ export class LeaseTable {
     return [...this.byToken.values()];
   }
 
+  /** Why a lease of this link ended, while it is remembered. */
+  endedWhy(linkId: string, leaseId: string): string | undefined {
+    for (const record of this.ended.values()) if (record.linkId === linkId && record.leaseId === leaseId) return record.why;
+    return undefined;
+  }
+
   hasLeaseId(leaseId: string): boolean {
     for (const lease of this.byToken.values()) if (lease.leaseId === leaseId) return true;
     return false;
@@ -145,7 +153,7 @@ export class LeaseTable {
     lease.forward?.drop(reason !== 'expired' && reason !== 'released');
     clearTimeout(this.timers.get(lease.token));
     this.timers.delete(lease.token);
-    this.ended.set(sha256Hex(lease.token), { why: WHY[reason], name: lease.name, provider: lease.provider, at: this.now() });
+    this.ended.set(sha256Hex(lease.token), { why: WHY[reason], linkId: lease.linkId, leaseId: lease.leaseId, name: lease.name, provider: lease.provider, at: this.now() });
     this.pruneEnded();
     this.onEnded(lease, reason);
   }

@@ -7,7 +7,11 @@ import { MAX_FRAME_BYTES, type ErrorCode } from '../protocol/index.js';
 import type { AcceptedAgent, HandshakeContext } from './handshake.js';
 import { HandshakeSession } from './handshake-session.js';
 import { UNIX_SOURCE, type PenaltyBox } from './penalty.js';
+import { ListenerBudget, PRE_AUTH_LIMITS, closeUnauthenticatedAfterAnswer, markAuthenticated, timeLeft, type BudgetLimits } from './listener-budget.js';
 import type { TlsIdentity } from './tls-identity.js';
+
+/** Time kept at the end of the pre-auth deadline to send a handshake refusal. */
+const HANDSHAKE_REFUSAL_MS = 250;
 
 /** `serve --listen HOST:PORT`: laptops also come in over wss:// with this certificate. */
 export interface TlsListen {
@@ -24,6 +28,10 @@ export interface LinkEndpointOptions {
   onLink: (ws: WebSocket, agent: AcceptedAgent) => void;
   onRefused?: (code: ErrorCode) => void;
   tls?: TlsListen;
+  /** The pre-authentication budget of each listener (remote/listener-budget.ts). */
+  limits?: BudgetLimits;
+  /** Rate-limited lines for the daemon's log: connections refused or cut before authenticating. */
+  report?: (line: string) => void;
 }
 
 /**
@@ -36,9 +44,19 @@ export class LinkEndpoint {
   private readonly sockets: WebSocketServer[] = [];
 
   constructor(private readonly opts: LinkEndpointOptions) {
+    const limits = opts.limits ?? PRE_AUTH_LIMITS;
+    const report = opts.report ?? (() => {});
+    // Every peer of the Unix socket is our own uid: only the total cap tells them apart.
+    new ListenerBudget('link socket', limits, report).watch(this.server);
+    closeUnauthenticatedAfterAnswer(this.server, limits);
     this.attach(this.server);
     if (opts.tls) {
-      this.tlsServer = https.createServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key }, refuseHttp);
+      this.tlsServer = https.createServer({ cert: opts.tls.identity.cert, key: opts.tls.identity.key, handshakeTimeout: limits.preAuthMs }, refuseHttp);
+      const tlsBudget = new ListenerBudget('TLS port', limits, report, (socket) => socket.remoteAddress);
+      tlsBudget.watch(this.tlsServer);
+      // A ban stops more than new connections: the ones the source has open and waiting go too.
+      opts.penalty.onBan((source) => tlsBudget.closeSource(source));
+      closeUnauthenticatedAfterAnswer(this.tlsServer, limits);
       // Failed TLS handshakes (scanners, a laptop refusing our certificate) need no answer.
       this.tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
       this.attach(this.tlsServer);
@@ -59,8 +77,12 @@ export class LinkEndpoint {
         ctx: this.opts.ctx,
         penalty: this.opts.penalty,
         source: req.socket.remoteAddress ?? UNIX_SOURCE,
-        timeoutMs: this.opts.handshakeTimeoutMs,
-        onReady: this.opts.onLink,
+        // The handshake ends inside the connection's pre-auth deadline, in time to say why.
+        timeoutMs: Math.min(this.opts.handshakeTimeoutMs, Math.max(0, (timeLeft(req.socket) ?? Infinity) - HANDSHAKE_REFUSAL_MS)),
+        onReady: (ws, agent) => {
+          markAuthenticated(req.socket);
+          this.opts.onLink(ws, agent);
+        },
         onRefused: this.opts.onRefused,
       }).start();
     });

@@ -7,6 +7,7 @@ import { forwardRequest } from './forward-relay.js';
 import { leaseTokenFrom, relayRequestHeaders } from './http-headers.js';
 import { leaseFromUrl } from './lease-from-url.js';
 import { callerOf } from './request-caller.js';
+import { markAuthenticated } from './listener-budget.js';
 import type { Lease } from './lease-table.js';
 
 const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(?::\d{1,5})?$/i;
@@ -17,6 +18,19 @@ export function refusalOf(req: IncomingMessage): string | undefined {
   const host = req.headers.host;
   if (!host || !LOOPBACK_HOST.test(host)) return 'requests must be addressed to a loopback host (127.0.0.1 or localhost)';
   if (req.headers.origin !== undefined || req.headers.referer !== undefined) return 'browser requests (Origin or Referer header) are not served';
+  // Fetch metadata: a browser says where a request comes from even when it sends no Origin.
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `browser requests (Sec-Fetch-Site: ${site}) are not served`;
+  return undefined;
+}
+
+/** A request that is malformed as HTTP, whoever sends it: answered 400 before anything else. */
+export function malformedOf(req: IncomingMessage): string | undefined {
+  // RFC 9112 §3.2: more than one Host is a 400. Node keeps only the first, so a second one
+  // (loopback first, a foreign name after) would pass the loopback check unseen.
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts += 1;
+  if (hosts > 1) return 'more than one Host header';
   return undefined;
 }
 
@@ -33,6 +47,11 @@ function sendProviderError(res: ServerResponse, shape: ErrorShape, status: numbe
 /** One loopback HTTP server: `/_tether/v1/…` is the control API, everything else the LLM proxy. */
 export function createProxyServer(view: DaemonView, control: ControlApi): http.Server {
   return http.createServer((req, res) => {
+    const malformed = malformedOf(req);
+    if (malformed) {
+      sendJson(res, 400, { error: { code: 'bad-request', message: `tether: ${malformed}` } });
+      return;
+    }
     const refusal = refusalOf(req);
     if (refusal) {
       sendJson(res, 403, { error: { code: 'forbidden', message: `tether: ${refusal}` } });
@@ -72,11 +91,13 @@ function proxyRequest(view: DaemonView, req: IncomingMessage, res: ServerRespons
   }
   const handle = token === undefined ? undefined : view.handles.get(token);
   if (handle) {
+    markAuthenticated(req.socket);
     proxyThroughHandle(view, handle, name, rest, req, res);
     return;
   }
   const found = token === undefined ? undefined : view.leases.lookup(token);
   if (found?.state === 'live') {
+    markAuthenticated(req.socket);
     relayLease(view, found.lease, name, rest, req, res);
     return;
   }

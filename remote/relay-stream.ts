@@ -22,6 +22,8 @@ export interface StreamHost {
   sendFrame(frame: Uint8Array): void;
   streamDone(sid: number): void;
   protocolError(code: ErrorCode, message: string, ref?: string): void;
+  /** Why this lease no longer lives, or undefined while it does. */
+  leaseEndedWhy(leaseId: string): string | undefined;
 }
 
 type StreamState = 'AWAIT_HEAD' | 'STREAMING' | 'DONE';
@@ -92,6 +94,13 @@ export class DaemonRelayStream {
   onHead(head: RelayHead): void {
     if (this.state !== 'AWAIT_HEAD') {
       this.host.protocolError('unexpected-message', `relay.head for stream ${this.sid} that already has one`, String(this.sid));
+      return;
+    }
+    // An informational head (101 Switching Protocols above all) would hand the client's
+    // connection to whatever the laptop speaks next: no provider call answers one.
+    if (head.status > 100 && head.status < 200) {
+      this.host.protocolError('bad-message', `relay.head for stream ${this.sid} with informational status ${head.status}`, String(this.sid));
+      this.abort(`the laptop answered with status ${head.status}, which is not relayed`, true);
       return;
     }
     this.state = 'STREAMING';
@@ -197,15 +206,21 @@ export class DaemonRelayStream {
     if (bytes > 0) this.host.sendFrame(encodeCredit(this.sid, bytes));
   }
 
-  /** Before any head was sent: a 502 in the provider's shape, so SDKs show our reason. */
+  /**
+   * Before any head was sent: an answer in the provider's shape, so SDKs show our reason. A
+   * lease that ended meanwhile is a 401 (SDKs refresh their key on a 401, they retry a 5xx);
+   * anything else went wrong on the way, a 502.
+   */
   private failClient(reason: string): void {
     this.finish();
     if (this.res.headersSent) {
       this.res.destroy();
       return;
     }
-    const body = JSON.stringify(providerErrorBody(this.errorShape, 502, 'upstream', reason));
-    this.res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    const ended = this.host.leaseEndedWhy(this.open.leaseId);
+    const status = ended ? 401 : 502;
+    const body = JSON.stringify(ended ? providerErrorBody(this.errorShape, 401, 'authentication', ended) : providerErrorBody(this.errorShape, 502, 'upstream', reason));
+    this.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     this.res.end(body);
   }
 

@@ -53,6 +53,33 @@ describe('proxy guards', () => {
     expect(world.mock.requests.length).toBe(before);
   });
 
+  it.each([
+    ['cross-site', 403],
+    ['same-site', 403],
+  ])('refuses a browser request with Sec-Fetch-Site: %s (no Origin, no Referer)', async (site, status) => {
+    const before = world.mock.requests.length;
+    const res = await raw(['Host: 127.0.0.1', `Sec-Fetch-Site: ${site}`, 'Sec-Fetch-Mode: no-cors']);
+    expect(res.status).toBe(status);
+    expect(res.text).toMatch(/Sec-Fetch-Site/);
+    expect(world.mock.requests.length).toBe(before);
+  });
+
+  it('serves Sec-Fetch-Site: none and same-origin (a person typing the URL, our own page)', async () => {
+    expect((await raw(['Host: 127.0.0.1', 'Sec-Fetch-Site: none'])).status).toBe(200);
+    expect((await raw(['Host: 127.0.0.1', 'Sec-Fetch-Site: same-origin'])).status).toBe(200);
+  });
+
+  it.each([
+    ['loopback first', ['Host: 127.0.0.1', 'Host: evil.example']],
+    ['foreign first', ['Host: evil.example', 'Host: 127.0.0.1']],
+    ['both loopback', ['Host: 127.0.0.1', 'Host: localhost']],
+  ])('answers two Host headers (%s) with 400 (RFC 9112)', async (_name, headers) => {
+    const before = world.mock.requests.length;
+    const res = await raw(headers);
+    expect(res.status).toBe(400);
+    expect(world.mock.requests.length).toBe(before);
+  });
+
   it('refuses a request with no Host at all', async () => {
     const res = await raw([]);
     expect(res.status).toBe(400);

@@ -75,6 +75,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   daemon.events.on('link', (link) => log(`laptop ${link.name} (${link.info.agentId}) connected`));
   daemon.events.on('link-closed', (link, closed) => log(`laptop ${link.name} disconnected (${closed.code} ${closed.reason})`));
   daemon.events.on('refused', (code) => log(`refused a laptop connection: ${code}`));
+  daemon.events.on('guard', (line) => log(line));
   log(`daemon ${daemon.serverId} (${daemon.fingerprint}) listening on ${daemon.socketPath}${daemon.listenUrl ? ` and ${daemon.listenUrl}` : ''}; proxy at ${daemon.proxyUrl}`);
   const idleMs = positiveInt('idle-exit-ms', values['idle-exit-ms'], 1);
 

@@ -77,9 +77,9 @@ export class FakeLaptop {
     });
   }
 
-  /** Connects and waits for the daemon's hello. */
+  /** Connects (to a socket path, or a wss:// URL, whose certificate it does not check) and waits for the daemon's hello. */
   static async connect(socketPath: string, opts: { key?: KeyObject; name?: string } = {}): Promise<FakeLaptop> {
-    const ws = new WebSocket(`ws+unix:${socketPath}:/`);
+    const ws = socketPath.startsWith('wss://') ? new WebSocket(socketPath, { rejectUnauthorized: false }) : new WebSocket(`ws+unix:${socketPath}:/`);
     const laptop = new FakeLaptop(ws, opts.key ?? newAgentKey(), opts.name ?? 'test-laptop');
     const hello = laptop.next('hello');
     await new Promise<void>((resolve, reject) => {
