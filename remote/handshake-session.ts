@@ -17,6 +17,8 @@ export interface HandshakeSessionOptions {
   penalty: PenaltyBox;
   source: string;
   timeoutMs: number;
+  /** The session holds the connection `ms` before checking an answer (the listener's deadline moves). */
+  holdFor?: (ms: number) => void;
   onReady: (ws: WebSocket, agent: AcceptedAgent) => void;
   onRefused?: (code: ErrorCode) => void;
 }
@@ -50,7 +52,8 @@ export class HandshakeSession {
     this.ws.on('message', this.onMessage);
     this.ws.send(encodeMessage(this.handshake.hello()));
     this.timer = setTimeout(() => {
-      if (this.state !== 'AWAIT_AUTH' && this.state !== 'CHECKING') return;
+      // Only the peer's time counts: once its answer came, the penalty wait is ours.
+      if (this.state !== 'AWAIT_AUTH') return;
       this.state = 'REFUSING';
       this.refuseNow('handshake-timeout', `no auth or pair within ${this.opts.timeoutMs} ms`, CloseCodes.handshakeTimeout);
     }, this.opts.timeoutMs);
@@ -71,8 +74,9 @@ export class HandshakeSession {
       penalty.end(source);
       if (this.state === 'CHECKING') this.check(data, isBinary);
     };
-    if (wait === 0) check();
-    else setTimeout(check, wait).unref();
+    if (wait === 0) return check();
+    this.opts.holdFor?.(wait);
+    setTimeout(check, wait).unref();
   }
 
   private check(data: RawData, isBinary: boolean): void {

@@ -110,6 +110,18 @@ describe('handshake', () => {
     expect(Date.now() - t0).toBeLessThan(5200);
   }, 10_000);
 
+  it('a penalty wait longer than the deadline still ends in the answer: the daemon\'s wait is not the peer\'s', async () => {
+    await daemon({ preAuth: { preAuthMs: 600 }, penalty: { baseDelayMs: 900, maxDelayMs: 900 } });
+    const first = await connect();
+    expect(await refusedWith(first, first.handshake())).toEqual({ code: 'not-authorized', close: 4403 });
+    // The next attempt waits 900 ms before it is checked, past the 600 ms budget from accept.
+    const second = await connect();
+    expect(await refusedWith(second, second.handshake())).toEqual({ code: 'not-authorized', close: 4403 });
+    // A peer that says nothing is still closed at its deadline.
+    const silent = await connect();
+    expect((await silent.closed).code).toBe(4401);
+  });
+
   it('closes 1009 on a frame over 1 MiB and keeps serving others', async () => {
     const d = await daemon();
     const big = await connect();

@@ -7,7 +7,7 @@ import { MAX_FRAME_BYTES, type ErrorCode } from '../protocol/index.js';
 import type { AcceptedAgent, HandshakeContext } from './handshake.js';
 import { HandshakeSession } from './handshake-session.js';
 import { UNIX_SOURCE, type PenaltyBox } from './penalty.js';
-import { ListenerBudget, PRE_AUTH_LIMITS, closeUnauthenticatedAfterAnswer, markAuthenticated, timeLeft, type BudgetLimits } from './listener-budget.js';
+import { ListenerBudget, PRE_AUTH_LIMITS, closeUnauthenticatedAfterAnswer, extendDeadline, markAuthenticated, timeLeft, type BudgetLimits } from './listener-budget.js';
 import type { TlsIdentity } from './tls-identity.js';
 
 /** Time kept at the end of the pre-auth deadline to send a handshake refusal. */
@@ -79,6 +79,7 @@ export class LinkEndpoint {
         source: req.socket.remoteAddress ?? UNIX_SOURCE,
         // The handshake ends inside the connection's pre-auth deadline, in time to say why.
         timeoutMs: Math.min(this.opts.handshakeTimeoutMs, Math.max(0, (timeLeft(req.socket) ?? Infinity) - HANDSHAKE_REFUSAL_MS)),
+        holdFor: (ms) => extendDeadline(req.socket, ms),
         onReady: (ws, agent) => {
           markAuthenticated(req.socket);
           this.opts.onLink(ws, agent);

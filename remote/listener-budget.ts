@@ -48,6 +48,16 @@ export function timeLeft(socket: net.Socket): number | undefined {
   return entry && Math.max(0, entry.deadline - Date.now());
 }
 
+/**
+ * The daemon holds this connection for `ms` (a penalty delay before its answer is checked):
+ * that wait is the daemon's, not the peer's, so the deadline moves with it.
+ */
+export function extendDeadline(socket: net.Socket, ms: number): void {
+  const raw = rawOf(socket);
+  const key = pending.has(socket) ? socket : raw;
+  pending.get(key)?.budget.extend(key, ms);
+}
+
 export function isAuthenticated(socket: net.Socket): boolean {
   return !pending.has(socket) && !pending.has(rawOf(socket));
 }
@@ -99,14 +109,28 @@ export class ListenerBudget {
     }
     this.order.add(socket);
     if (source !== undefined) this.bySource.set(source, fromSource + 1);
+    const deadline = Date.now() + this.limits.preAuthMs;
+    pending.set(socket, { budget: this, deadline, source, timer: this.deadlineTimer(socket, this.limits.preAuthMs) });
+    socket.once('close', () => this.release(socket));
+  }
+
+  private deadlineTimer(socket: net.Socket, ms: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       if (!pending.has(socket)) return;
       this.log.note('deadline', `closed connections on the ${this.listener} that did not authenticate within ${this.limits.preAuthMs} ms`);
       socket.destroy();
-    }, this.limits.preAuthMs);
+    }, ms);
     timer.unref();
-    pending.set(socket, { budget: this, deadline: Date.now() + this.limits.preAuthMs, source, timer });
-    socket.once('close', () => this.release(socket));
+    return timer;
+  }
+
+  /** Moves a connection's deadline `ms` later (time the daemon itself makes it wait). */
+  extend(socket: net.Socket, ms: number): void {
+    const entry = pending.get(socket);
+    if (!entry || entry.budget !== this) return;
+    clearTimeout(entry.timer);
+    entry.deadline += ms;
+    entry.timer = this.deadlineTimer(socket, Math.max(0, entry.deadline - Date.now()));
   }
 
   /** Closes every unauthenticated connection of a source (it was just banned). */

@@ -9,7 +9,10 @@ import { daemonPerTest } from './testing/daemon-per-test.js';
 const scene = daemonPerTest();
 
 async function guess(target: string): Promise<{ code: string; ms: number }> {
-  const laptop = await FakeLaptop.connect(target);
+  return guessOn(await FakeLaptop.connect(target));
+}
+
+async function guessOn(laptop: FakeLaptop): Promise<{ code: string; ms: number }> {
   scene.laptops.push(laptop);
   const t0 = performance.now();
   const code = await laptop.handshake('WRONGCODE0000').then(
@@ -43,7 +46,9 @@ describe.each(['unix', 'tcp'] as const)('parallel pair guesses over %s', (transp
     const target = transport === 'unix' ? daemon.socketPath : daemon.listenUrl!;
     // One failure first, so every further guess waits its delay before it is checked.
     expect((await guess(target)).code).toBe('pair-failed');
-    const answers = await Promise.all(Array.from({ length: 10 }, () => guess(target)));
+    // All ten connected (hello received) before any guesses, so they are really in parallel.
+    const laptops = await Promise.all(Array.from({ length: 10 }, () => FakeLaptop.connect(target)));
+    const answers = await Promise.all(laptops.map(guessOn));
     const limited = answers.filter((a) => a.code === 'rate-limited');
     const checked = answers.filter((a) => a.code === 'pair-failed');
     expect(limited.length).toBeGreaterThanOrEqual(6);
