@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { PROVIDERS, ProviderName, isValidKeyHeader, providerSpec, type ProviderSpec } from '../protocol/index.js';
 import { readConfig, updateConfig, type CredentialEntry, type StoreKind } from './config.js';
 import { AgentError } from './errors.js';
+import { withFileLock } from './file-lock.js';
 import { CommandToken, planCommand } from './forward-credential.js';
 import { credentialAccount, type StoreShelf } from './secret-stores.js';
 import { SubscriptionLogin, readStoredTokens, storedTokens, type LoginTokens } from './subscription-login.js';
@@ -202,6 +204,11 @@ export class CredentialBook {
       const tokenUrl = entry.subscription.tokenUrl ?? spec.subscription.tokenUrl;
       const login = new SubscriptionLogin(name, spec.subscription, readStoredTokens(secret), tokenUrl, {
         save: (tokens) => store.set(credentialAccount(name), storedTokens(tokens)),
+        exclusive: (fn) => withFileLock(path.join(path.dirname(this.configFile), `renew-${name}.lock`), fn),
+        reload: async () => {
+          const now = await store.get(credentialAccount(name));
+          return now ? readStoredTokens(now) : undefined;
+        },
         ...(this.notice ? { notice: this.notice } : {}),
       });
       this.logins.set(name, login);

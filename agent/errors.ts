@@ -32,7 +32,9 @@ export type AgentErrorCode =
   /** The vendor's token endpoint could not be reached or answered nonsense; the next request tries again. */
   | 'login-refresh-failed'
   /** Importing a CLI's own login would log that CLI out (or there is none): the reason says which. */
-  | 'import-refused';
+  | 'import-refused'
+  /** Another tether process holds a lock (a renewal of the same login) for too long. */
+  | 'lock-busy';
 
 /** An expected failure: one line for a person, and a code for code. */
 export class AgentError extends Error {

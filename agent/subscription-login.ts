@@ -64,6 +64,13 @@ export function readStoredTokens(secret: string): LoginTokens {
 export interface LoginDeps {
   /** Writes rotated tokens back to the vault before they are used. */
   save(tokens: LoginTokens): Promise<void>;
+  /**
+   * Another process on this laptop (the tray app beside a `tether agent`) may hold the same
+   * login: renewals run one at a time under `exclusive`, and each first reads the vault with
+   * `reload`, so a refresh token another process already spent is never posted again.
+   */
+  exclusive?<T>(fn: () => Promise<T>): Promise<T>;
+  reload?(): Promise<LoginTokens | undefined>;
   /** One line for the laptop's log (a revoked login says so once). */
   notice?(line: string): void;
   fetch?: typeof fetch;
@@ -132,6 +139,22 @@ export class SubscriptionLogin {
   }
 
   private async refresh(): Promise<LoginTokens> {
+    const { exclusive } = this.deps;
+    return exclusive ? exclusive(() => this.refreshUnlessRenewed()) : this.post();
+  }
+
+  /** Under the lock: the vault may hold a renewal another process made meanwhile. */
+  private async refreshUnlessRenewed(): Promise<LoginTokens> {
+    const stored = await this.deps.reload?.();
+    if (stored?.refreshToken && (stored.refreshToken !== this.tokens.refreshToken || stored.accessToken !== this.tokens.accessToken)) {
+      // Renewed elsewhere: its refresh token is the live one (a rotating vendor killed ours).
+      this.tokens = stored;
+      if (this.now() < this.refreshAt(stored)) return stored;
+    }
+    return this.post();
+  }
+
+  private async post(): Promise<LoginTokens> {
     const posted = this.tokens.refreshToken!;
     const started = this.now();
     const fields = { grant_type: 'refresh_token', refresh_token: posted, client_id: this.spec.clientId, ...this.spec.refreshExtras };

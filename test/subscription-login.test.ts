@@ -2,12 +2,16 @@
 // expiry, one refresh for many callers, rotated refresh tokens written back, a revoked login
 // said once, a week of renewals on a moved clock, the vendor's client check, and imports
 // that would log the laptop's own CLI out refused with the reason.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROVIDERS, programOf, providerErrorBody } from '../protocol/index.js';
 import { CredentialBook, type ResolvedCredential } from '../agent/credentials.js';
 import { StoreShelf } from '../agent/secret-stores.js';
+import { withFileLock } from '../agent/file-lock.js';
+import { FileStore } from '../agent/vault/file-store.js';
 import { importLogin } from '../agent/login-import.js';
 import { subscriptionWords } from '../agent/link-session.js';
 import { describeApproval } from '../agent/tty-prompt.js';
@@ -239,5 +243,58 @@ describe('the approval prompt', () => {
     expect(subscriptionWords({ name: 'openai', provider: 'openai', store: 'file', addedAt: '' })).toBeUndefined();
     const text = describeApproval({ id: 'ap_1', server: 'box', provider: 'claude-subscription', process: { pid: 7, uid: 0, cmdline: ['tether', 'exec', '--', 'claude'], parents: [] }, createdAt: 0, expiresAt: Date.now() + 5000, asks: 1, subscription: words! });
     expect(text).toContain('  login    Claude Pro/Max subscription, lent only to Claude Code');
+  });
+});
+
+describe('two processes on one laptop holding one login (the tray app and a `tether agent`)', () => {
+  it('renew it one at a time from the shared vault: a rotating vendor never sees a refresh token twice, and nobody is logged out', async () => {
+    const home = tempDir('shared-vault');
+    const env = { TETHER_VAULT_PASSPHRASE: 'tiger lily' };
+    // Two books on the same config and the same encrypted file, each with its own FileStore: as two processes have.
+    const bookOf = () => new CredentialBook(join(home, 'config.json'), new StoreShelf(() => FileStore.open({ home, env })));
+    const grant = await vendor.login();
+    await bookOf().add({ provider: 'claude-subscription', store: 'file', subscription: { tokens: { ...grant, lifetimeMs: 2000 }, tokenUrl: vendor.tokenUrl } });
+    const [a, b] = [bookOf(), bookOf()];
+    const [ca, cb] = await Promise.all([a.resolve('claude-subscription'), b.resolve('claude-subscription')]);
+    expect(ca.login).not.toBe(cb.login);
+    const before = vendor.refreshCalls;
+    for (let round = 0; round < 3; round++) {
+      await new Promise((r) => setTimeout(r, 1100)); // both hold a token that is due (2 s tokens, renewed 1 s before)
+      const [ta, tb] = await Promise.all([ca.login!.accessToken(), cb.login!.accessToken()]);
+      expect(ta).toBe(tb); // one renewed, the other took its renewal from the vault
+      expect(await callApi(ta)).toBe(200);
+    }
+    expect(vendor.refreshCalls - before).toBe(3);
+    expect(readdirSync(home).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+});
+
+describe('withFileLock', () => {
+  it('keeps a second process out while held, and breaks a lock whose process is gone', async () => {
+    const dir = tempDir('lock');
+    const lock = join(dir, 'renew-x.lock');
+    // A real second process takes the lock and holds it for 400 ms.
+    const holder = spawn(process.execPath, ['-e', `const fs=require('fs');fs.writeFileSync(${JSON.stringify(lock)},String(process.pid),{flag:'wx'});setTimeout(()=>fs.rmSync(${JSON.stringify(lock)}),400)`]);
+    const holderExit = once(holder, 'exit');
+    await vi.waitFor(() => expect(existsSync(lock)).toBe(true), { timeout: 10_000 });
+    const t0 = performance.now();
+    await withFileLock(lock, async () => expect(readFileSync(lock, 'utf8')).toBe(String(process.pid)));
+    expect(performance.now() - t0).toBeGreaterThan(200);
+    await holderExit;
+
+    // A lock left by a process that died (SIGKILL while renewing) is broken at once.
+    const dead = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(lock)},String(process.pid),{flag:'wx'});setInterval(()=>{},1000)`]);
+    await vi.waitFor(() => expect(existsSync(lock)).toBe(true), { timeout: 10_000 });
+    const deadExit = once(dead, 'exit');
+    dead.kill('SIGKILL');
+    await deadExit;
+    const t1 = performance.now();
+    expect(await withFileLock(lock, async () => 'ran')).toBe('ran');
+    expect(performance.now() - t1).toBeLessThan(2000);
+    expect(existsSync(lock)).toBe(false);
+
+    // A holder that never lets go: the waiter gives up with a line saying which file.
+    writeFileSync(lock, String(process.pid));
+    await expect(withFileLock(lock, async () => 'no', { waitMs: 200 })).rejects.toThrow(/renew-x\.lock is held by another tether process/);
   });
 });
