@@ -156,7 +156,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       tokenUrl: 'https://platform.claude.com/v1/oauth/token',
       clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
       listHeaders: { 'anthropic-beta': 'oauth-2025-04-20' },
-      setupHint: '`claude setup-token` (a long-lived token for this purpose) given to `tether creds add anthropic --subscription` on stdin',
+      setupHint: '`claude setup-token` (a long-lived token for this purpose) given to `tether creds add anthropic --subscription` on stdin, or `tether creds add anthropic --subscription --login`',
     },
   },
   // Codex CLI on a ChatGPT plan: the ChatGPT backend's Responses endpoint, the plan's account in a header.
@@ -176,7 +176,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
       refreshExtras: { scope: 'openid profile email' },
       accountHeader: 'chatgpt-account-id',
-      setupHint: 'a login of its own: `codex login` with CODEX_HOME set to an empty folder, then `tether creds add openai --subscription < that-folder/auth.json`',
+      setupHint: 'a login of its own: `tether creds add openai --subscription --login` (Codex CLI\'s sign-in, into a folder tether deletes after)',
     },
   },
   // Gemini CLI on a Google login (Gemini Code Assist): GOOGLE_GENAI_USE_GCA + GOOGLE_CLOUD_ACCESS_TOKEN

@@ -19,6 +19,8 @@ export interface HandshakeSessionOptions {
   timeoutMs: number;
   /** The session holds the connection `ms` before checking an answer (the listener's deadline moves). */
   holdFor?: (ms: number) => void;
+  /** The answer failed: the connection leaves the listener's budget, so a ban it causes does not cut off its own refusal frame. */
+  onFailed?: () => void;
   onReady: (ws: WebSocket, agent: AcceptedAgent) => void;
   onRefused?: (code: ErrorCode) => void;
 }
@@ -104,6 +106,7 @@ export class HandshakeSession {
   private refuseFailed(error: ProtocolError): void {
     clearTimeout(this.timer);
     this.state = 'REFUSING';
+    this.opts.onFailed?.();
     this.opts.penalty.failure(this.opts.source);
     this.refuseNow(error.code, error.message, error.closeCode);
   }

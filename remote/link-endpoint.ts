@@ -80,6 +80,8 @@ export class LinkEndpoint {
         // The handshake ends inside the connection's pre-auth deadline, in time to say why.
         timeoutMs: Math.min(this.opts.handshakeTimeoutMs, Math.max(0, (timeLeft(req.socket) ?? Infinity) - HANDSHAKE_REFUSAL_MS)),
         holdFor: (ms) => extendDeadline(req.socket, ms),
+        // Terminated a second after its refusal frame at most (refuseNow), so leaving the count is bounded.
+        onFailed: () => markAuthenticated(req.socket),
         onReady: (ws, agent) => {
           markAuthenticated(req.socket);
           this.opts.onLink(ws, agent);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { PROVIDERS, programOf, providerErrorBody } from '../protocol/index.js';
 import { CredentialBook, type ResolvedCredential } from '../agent/credentials.js';
 import { StoreShelf } from '../agent/secret-stores.js';
@@ -47,8 +47,8 @@ function loginOf(tokens: LoginTokens, notices: string[] = [], now = () => vendor
   return { login, saved, notices };
 }
 
-async function callApi(token: string): Promise<number> {
-  const res = await fetch(`${vendor.url}/v1/messages`, {
+async function callApi(token: string, at: OAuthVendor = vendor): Promise<number> {
+  const res = await fetch(`${at.url}/v1/messages`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'anthropic-beta': 'oauth-2025-04-20', 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'mock-1', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
@@ -252,19 +252,22 @@ describe('two processes on one laptop holding one login (the tray app and a `tet
     const env = { TETHER_VAULT_PASSPHRASE: 'tiger lily' };
     // Two books on the same config and the same encrypted file, each with its own FileStore: as two processes have.
     const bookOf = () => new CredentialBook(join(home, 'config.json'), new StoreShelf(() => FileStore.open({ home, env })));
-    const grant = await vendor.login();
-    await bookOf().add({ provider: 'claude-subscription', store: 'file', subscription: { tokens: { ...grant, lifetimeMs: 2000 }, tokenUrl: vendor.tokenUrl } });
+    // A vendor of its own: the other tests move the shared one's clock, and these books run on the real one.
+    const own = await startOAuthVendor({ dialect: 'anthropic', clientId: sub.clientId, accessTtlMs: 2000, upstream, upstreamKey: KEY });
+    onTestFinished(() => own.close());
+    const grant = await own.login();
+    await bookOf().add({ provider: 'claude-subscription', store: 'file', subscription: { tokens: { ...grant, lifetimeMs: 2000 }, tokenUrl: own.tokenUrl } });
     const [a, b] = [bookOf(), bookOf()];
     const [ca, cb] = await Promise.all([a.resolve('claude-subscription'), b.resolve('claude-subscription')]);
     expect(ca.login).not.toBe(cb.login);
-    const before = vendor.refreshCalls;
+    const before = own.refreshCalls;
     for (let round = 0; round < 3; round++) {
       await new Promise((r) => setTimeout(r, 1100)); // both hold a token that is due (2 s tokens, renewed 1 s before)
       const [ta, tb] = await Promise.all([ca.login!.accessToken(), cb.login!.accessToken()]);
       expect(ta).toBe(tb); // one renewed, the other took its renewal from the vault
-      expect(await callApi(ta)).toBe(200);
+      expect(await callApi(ta, own)).toBe(200);
     }
-    expect(vendor.refreshCalls - before).toBe(3);
+    expect(own.refreshCalls - before).toBe(3);
     expect(readdirSync(home).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 });

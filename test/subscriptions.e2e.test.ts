@@ -5,7 +5,7 @@
 // Anthropic's shape on the server; nothing of the login reaches the server's disk, logs,
 // argv or environment.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { startOAuthVendor, type Grant, type OAuthVendor } from './support/mock-o
 import { tempDir } from './support/homes.js';
 import { processesHolding } from './support/proc-scan.js';
 import { scanForSecrets } from './support/secret-scan.js';
+import { standInSignIn } from './support/stand-in-sign-in.js';
 import { SERVER_BIN, runTether, waitFor } from './support/tether-process.js';
 import { World } from './support/world.js';
 import { ensureClaudeCode, ensureCodex, ensureGeminiCli, type Tool } from './tools-pkg/ensure.js';
@@ -66,12 +67,21 @@ beforeAll(async () => {
   expect(added.stderr).toContain('lent only to Claude Code');
   const widened = await add('claude-any', anyGrant, ['--any-client']);
   expect(widened.code, widened.stderr).toBe(0);
-  // What `codex login` leaves in a CODEX_HOME of its own: auth.json with the ChatGPT tokens and account.
+  // `--login` runs Codex CLI's sign-in into a folder of tether's. The browser step cannot run
+  // offline, so `codex` here is a stand-in that saves what `codex login` saves in its
+  // CODEX_HOME: auth.json with the ChatGPT tokens and account, from a real login at the vendor.
   const codexLogin = await chatgpt.login();
   const authJson = JSON.stringify({ OPENAI_API_KEY: null, tokens: { id_token: 'unused', access_token: codexLogin.accessToken, refresh_token: codexLogin.refreshToken, account_id: ACCOUNT_ID }, last_refresh: new Date().toISOString() });
-  const addedChatgpt = await world.laptop(['creds', 'add', 'openai', '--subscription', '--store', 'file', '--base-url', chatgpt.url, '--token-url', chatgpt.tokenUrl], { input: authJson });
+  const signIn = standInSignIn(world.root, 'codex', 'CODEX_HOME', 'auth.json', authJson);
+  const addedChatgpt = await world.laptop(['creds', 'add', 'openai', '--subscription', '--login', '--store', 'file', '--base-url', chatgpt.url, '--token-url', chatgpt.tokenUrl], { env: { PATH: `${signIn.bin}:${process.env.PATH}` } });
   expect(addedChatgpt.code, addedChatgpt.stderr).toBe(0);
   expect(addedChatgpt.stderr).toContain('lent only to Codex CLI');
+  // It ran as `codex login` with a fresh, private CODEX_HOME inside tether's home, since deleted.
+  const seen = JSON.parse(readFileSync(signIn.record, 'utf8')) as { args: string[]; home: string; mode: string; entries: string[] };
+  expect(seen.args.slice(0, 1)).toEqual(['login']);
+  expect(seen).toMatchObject({ mode: '700', entries: [] });
+  expect(seen.home.startsWith(world.laptopHome + '/login-')).toBe(true);
+  expect(existsSync(seen.home)).toBe(false);
   // The laptop's Gemini CLI is logged in with Google; Tether imports that login (Google keeps refresh tokens).
   geminiGrant = await google.login();
   laptopGeminiHome = tempDir('laptop-gemini');

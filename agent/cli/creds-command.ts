@@ -3,6 +3,7 @@ import { ControlClient } from '../control/client.js';
 import { CredentialBook, knownProvider } from '../credentials.js';
 import { parseTtl } from '../forward-credential.js';
 import { importLogin } from '../login-import.js';
+import { runVendorLogin } from '../vendor-login.js';
 import { parseLoginInput } from '../subscription-login.js';
 import { AgentError } from '../errors.js';
 import { ensureDirs } from '../paths.js';
@@ -24,14 +25,16 @@ export const CREDS_HELP = `  tether creds add PROVIDER [--name N] [--base-url UR
                                     when a lease is approved (cached until shortly before --ttl), and
                                     sent to the server, which calls the provider itself; no shell
                                     unless CMD uses shell syntax (| ; $ * …)
-  tether creds add anthropic|openai|gemini --subscription [--name N] [--import] [--any-client] [--replace]
+  tether creds add anthropic|openai|gemini --subscription [--name N] [--login|--import] [--any-client] [--replace]
                                     a subscription login (Claude Pro/Max for Claude Code, a ChatGPT
                                     plan for Codex CLI, a Google login for Gemini CLI), held on this
                                     laptop only and renewed here:
                                     a token on stdin (\`claude setup-token | tether creds add anthropic
-                                    --subscription\`) or the login JSON the CLI keeps; --import reads
-                                    the CLI's own login and refuses one it would break. Lent only to
-                                    the vendor's own CLI unless --any-client
+                                    --subscription\`) or the login JSON the CLI keeps; --login runs
+                                    the CLI's own sign-in (claude auth login, codex login) into a
+                                    folder of tether's, deleted after; --import reads the CLI's own
+                                    login and refuses one it would break. Lent only to the vendor's
+                                    own CLI unless --any-client
   tether creds list [--json]        credentials this laptop lends (never the secret)
   tether creds rm NAME              forget a credential and its secret`;
 
@@ -72,11 +75,12 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
     replace: { type: 'boolean' },
     subscription: { type: 'boolean' },
     import: { type: 'boolean' },
+    login: { type: 'boolean' },
     'any-client': { type: 'boolean' },
     'token-url': { type: 'string' },
   });
   if (values.subscription) return addSubscription(values, positionals, ctx, book);
-  if (values.import || values['any-client'] || values['token-url'] !== undefined) throw new UsageError('--import, --any-client and --token-url are for --subscription logins');
+  if (values.import || values.login || values['any-client'] || values['token-url'] !== undefined) throw new UsageError('--login, --import, --any-client and --token-url are for --subscription logins');
   if (values.command !== undefined || values.provider !== undefined) return addForward(values, positionals, ctx, book);
   if (values.ttl !== undefined) throw new UsageError('--ttl is for --command credentials');
   if (positionals.length !== 1) {
@@ -136,9 +140,10 @@ async function addForward(values: { replace?: boolean; name?: string; provider?:
 
 /**
  * `creds add anthropic --subscription`: the vendor's login, read from stdin (a setup token or the
- * CLI's login JSON) or, with --import, from the CLI's own store when that breaks nothing.
+ * CLI's login JSON), signed in anew with --login, or, with --import, from the CLI's own store
+ * when that breaks nothing.
  */
-async function addSubscription(values: { replace?: boolean; name?: string; store?: string; import?: boolean; 'any-client'?: boolean; 'token-url'?: string; 'base-url'?: string; command?: string; provider?: string; 'key-header'?: string; 'key-prefix'?: string }, positionals: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
+async function addSubscription(values: { replace?: boolean; name?: string; store?: string; import?: boolean; login?: boolean; 'any-client'?: boolean; 'token-url'?: string; 'base-url'?: string; command?: string; provider?: string; 'key-header'?: string; 'key-prefix'?: string }, positionals: string[], ctx: CliContext, book: CredentialBook): Promise<number> {
   const api = positionals[0];
   const provider = api === undefined ? undefined : (SUBSCRIPTION_OF[api] ?? (PROVIDERS[api]?.subscription ? api : undefined));
   if (positionals.length !== 1 || !provider) throw new UsageError(`usage: tether creds add ${Object.keys(SUBSCRIPTION_OF).join('|')} --subscription: the login comes from stdin or --import, never the command line`);
@@ -148,8 +153,10 @@ async function addSubscription(values: { replace?: boolean; name?: string; store
   const name = values.name ?? provider;
   refuseTaken(book, name, values.replace);
   const store = storeKindFlag(values.store) ?? (await ctx.defaultStore());
+  if (values.import && values.login) throw new UsageError('--login signs in anew, --import copies the CLI\'s login: give one of them');
   let tokens;
-  if (values.import) tokens = importLogin(provider, sub.setupHint, ctx.env);
+  if (values.login) tokens = await runVendorLogin(provider, sub.setupHint, { home: ctx.paths.home, env: ctx.env });
+  else if (values.import) tokens = importLogin(provider, sub.setupHint, ctx.env);
   else {
     const text = await readSecret(`${sub.plan} token or login JSON for "${name}"`);
     if (!text) throw new AgentError('no-secret', `no login given: pipe it on stdin, e.g. ${sub.setupHint}`);
