@@ -14,8 +14,8 @@ let w: SshWorld;
 /** Processes whose command line names this test's server home: the server side of our links. */
 function serverSideBridges(): number[] {
   const found: number[] = [];
-  for (const { pid } of argvLeaks([`${w.world.serverHome}/bin/tether`])) {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  // The cmdline as read in the scan: a process that exits meanwhile has no /proc entry to read again.
+  for (const { pid, cmdline: cmd } of argvLeaks([`${w.world.serverHome}/bin/tether`])) {
     if (cmd.includes('attach') && cmd.includes('--stdio')) found.push(pid);
   }
   return found;
@@ -57,7 +57,7 @@ describe.skipIf(!sshdAvailable)('OpenSSH transport (real sshd, forwarding disabl
     expect((await w.world.proxy('/openai/v1/chat/completions', token)).status).toBe(200);
     expect(argvLeaks([...Object.values(w.world.keys), token, w.world.passphrase])).toEqual([]);
     // ssh (and whatever it runs: ProxyCommand, askpass) gets the agent's environment minus Tether's own.
-    const ssh = argvLeaks(['RemoteCommand=none']).filter((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(w.world.serverHome));
+    const ssh = argvLeaks(['RemoteCommand=none']).filter((p) => p.cmdline.includes(w.world.serverHome));
     expect(ssh.length).toBeGreaterThan(0);
     for (const { pid } of ssh) expect(readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain(w.world.passphrase);
 

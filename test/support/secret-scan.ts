@@ -44,9 +44,9 @@ export function countFiles(path: string): number {
 }
 
 /** Processes on this machine whose command line holds one of `needles` (pid and a hint, never the needle). */
-export function argvLeaks(needles: string[]): { pid: number; command: string }[] {
+export function argvLeaks(needles: string[]): { pid: number; command: string; cmdline: string }[] {
   const wanted = needles.filter((n) => n.length >= 8);
-  const found: { pid: number; command: string }[] = [];
+  const found: { pid: number; command: string; cmdline: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let cmdline: string;
@@ -55,7 +55,7 @@ export function argvLeaks(needles: string[]): { pid: number; command: string }[]
     } catch {
       continue;
     }
-    if (wanted.some((n) => cmdline.includes(n))) found.push({ pid: Number(entry), command: cmdline.split('\0')[0] ?? '' });
+    if (wanted.some((n) => cmdline.includes(n))) found.push({ pid: Number(entry), command: cmdline.split('\0')[0] ?? '', cmdline });
   }
   return found;
 }
