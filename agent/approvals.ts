@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProcessInfo } from '../protocol/index.js';
 import { AgentError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DisplayName, ProviderName, PublicKey, ServerId } from '../protocol/index.js';
 import { AgentError } from './errors.js';
 

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { SERVER_BIN } from '../test/support/tether-process.js';
 import type { World } from '../test/support/world.js';
 import { chatBody, send, target } from './http-client.js';
 import { summarize, type Summary } from './stats.js';
@@ -57,27 +55,4 @@ export async function stopTo401(world: World, samples: number): Promise<Summary>
     await world.startAgent();
   }
   return summarize(out);
-}
-
-async function timeProcess(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}`);
-  return performance.now() - t0;
-}
-
-/** `tether token openai` as a tool's helper runs it (whole process, auto-approve) vs `node -e 0`, taking turns. */
-export async function tokenProcess(world: World, samples: number): Promise<{ token: Summary; node: Summary }> {
-  const env = { ...process.env, TETHER_HOME: world.serverHome };
-  const token: number[] = [];
-  const node: number[] = [];
-  for (let i = 0; i < samples + 3; i++) {
-    const a = await timeProcess([SERVER_BIN, 'token', 'openai'], env);
-    const b = await timeProcess(['-e', '0'], env);
-    if (i < 3) continue; // warm-up: file caches
-    token.push(a);
-    node.push(b);
-  }
-  return { token: summarize(token), node: summarize(node) };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** base64url without padding, exactly `bytes` long once decoded. */
 export function base64url(bytes: number) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LeaseId, ProviderName } from './encoding.js';
 import { isValidKeyHeader } from './providers.js';
 

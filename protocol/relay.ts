@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LeaseId, StreamId } from './encoding.js';
 import { ProtocolError, CloseCodes } from './errors.js';
 import { MAX_DATA_CHUNK } from './version.js';

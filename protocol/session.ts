@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorCodes } from './errors.js';
 
 /** Sign of life, both ways, every heartbeatMs. Missing 3 in a row trips the dead-man timer. */

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { StatField, readProcStat } from '../protocol/node/proc-stat.js';
 import type { DaemonState } from './daemon.js';
 import type { InUse, RetireAnswer } from './retirement.js';
-import { ensurePrivateDir, remotePaths, type RemotePaths } from './paths.js';
+import { remotePaths, type RemotePaths } from './paths.js';
+import { ensurePrivateDir } from './private-files.js';
 
 export interface LaunchOptions {
   home: string;

@@ -19,7 +19,8 @@ import { AuthorizedAgents, defaultServerId, loadOrCreateIdentity } from './ident
 import { LeaseTable, type Lease, type LeaseEndReason } from './lease-table.js';
 import { LinkEndpoint } from './link-endpoint.js';
 import { PairCodes } from './pair-codes.js';
-import { ensurePrivateDir, remotePaths, writeFileAtomic } from './paths.js';
+import { remotePaths } from './paths.js';
+import { ensurePrivateDir, writeFileAtomic } from './private-files.js';
 import { ListenerBudget, PRE_AUTH_LIMITS, closeUnauthenticatedAfterAnswer, type BudgetLimits } from './listener-budget.js';
 import { PenaltyBox, type PenaltyOptions } from './penalty.js';
 import { createProxyServer } from './proxy.js';

@@ -2,7 +2,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from './paths.js';
+import { ensurePrivateDir, writeFileAtomic } from './private-files.js';
 import { fingerprint, wirePublicKey } from '../protocol/node/crypto.js';
 
 /** The daemon's Ed25519 identity: the key laptops pin at pairing. An identity, not a credential. */

@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Where the server side keeps its few files (docs/ARCHITECTURE.md, "Paths"). */
+/**
+ * Where the server side keeps its few files (docs/ARCHITECTURE.md, "Paths"). Read by every
+ * `tether token`: no node:crypto here (remote/private-files.ts writes them).
+ */
 export interface RemotePaths {
   home: string;
   runDir: string;
@@ -30,23 +31,4 @@ export function remotePaths(home: string = tetherHome()): RemotePaths {
     identity: path.join(daemonDir, 'identity.pem'),
     authorizedAgents: path.join(daemonDir, 'authorized_agents.json'),
   };
-}
-
-/** mkdir -p, then force 0700: a folder made earlier with a looser umask is tightened too. */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
-}
-
-/** Readers never see a half-written file: write a temp file beside it, then rename over. */
-export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    fs.writeFileSync(tmp, data, { mode });
-    fs.chmodSync(tmp, mode);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }

@@ -1,12 +1,21 @@
 // The server bundle ships alone: one file, no node_modules, nothing laptop-side inside.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ROOT, SERVER_BIN } from './support/tether-process.js';
 import { removeDir, tempDir } from './support/homes.js';
 
+/** Uploaded over SSH to every server and compiled by every `tether token` run (bench/token-process.ts). */
+const BYTE_BUDGET = 300 * 1024;
+
 describe('the server bundle', () => {
+  it(`stays within its byte budget (${BYTE_BUDGET / 1024} KB)`, () => {
+    expect(statSync(SERVER_BIN).size).toBeLessThanOrEqual(BYTE_BUDGET);
+    // zod's locales are most of zod: a named `import { z }` keeps them all (import * as z from 'zod').
+    expect(readFileSync(SERVER_BIN, 'utf8')).not.toMatch(/Zu gro/); // zod's German locale
+  });
+
   it('bundles exactly the packages recorded in build/remote-deps.txt, none of them laptop-only', () => {
     const built = readFileSync(join(ROOT, 'dist/remote/deps.txt'), 'utf8');
     const committed = readFileSync(join(ROOT, 'build/remote-deps.txt'), 'utf8');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentError } from '../errors.js';
 import { listHostAliases, type SshHost } from './ssh-config.js';
 import { explicitConfigFile, resolveSshHost, resolveSshRoute, type ResolveContext } from './ssh-resolve.js';

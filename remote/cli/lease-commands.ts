@@ -3,29 +3,11 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { CliError, ControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
+import { lease, release, type Purpose } from './token-command.js';
 import { SHELLS, defaultShell, formatEnvironment, providersWithHelpers, shellFrom, toolEnvironment, type ToolEnvironment } from './tool-env.js';
 import type { LeaseAnswer, StatusAnswer } from './types.js';
 import { providerSpec } from '../../protocol/providers.js';
 
-type Purpose = 'token' | 'env' | 'exec';
-
-/** `exec` asks for handles: stable keys that its child keeps across a laptop's reconnects. */
-function lease(client: ControlClient, provider: string, as: string | undefined, purpose: Purpose): Promise<LeaseAnswer> {
-  return client.call<LeaseAnswer>('POST', 'lease', { provider, purpose, ...(as ? { as } : {}), ...(purpose === 'exec' ? { handle: true } : {}) });
-}
-
-function release(client: ControlClient, leases: LeaseAnswer[]): Promise<unknown> {
-  return Promise.all(leases.map((l) => client.call('POST', 'release', { token: l.token }).catch(() => undefined)));
-}
-
-/** `tether token PROVIDER [--as NAME]`: only the token on stdout, for apiKeyHelper and credential helpers. */
-export async function tokenCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { as: { type: 'string' } }, allowPositionals: true });
-  if (positionals.length !== 1) throw new CliError(ExitCode.usage, 'usage: tether token PROVIDER [--as NAME]');
-  const answer = await lease(ControlClient.locate(), positionals[0] as string, values.as ?? (process.env.TETHER_AS || undefined), 'token');
-  process.stdout.write(`${answer.token}\n`);
-  return ExitCode.ok;
-}
 
 /** The credential names to lease: the ones asked for, or everything the chosen laptop offers. */
 async function chooseProviders(client: ControlClient, list: string | undefined, as: string | undefined): Promise<string[]> {

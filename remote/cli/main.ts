@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, CliError } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
-import { envCommand, execCommand, tokenCommand } from './lease-commands.js';
+import { tokenCommand } from './token-command.js';
 import type { PairCodeAnswer, StatusAnswer } from './types.js';
 
 export { ExitCode } from './exit-codes.js';
@@ -77,9 +77,9 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
       case 'setup':
         return await (await import('./setup.js')).setupCommand(args);
       case 'env':
-        return await envCommand(args);
+        return await (await import('./lease-commands.js')).envCommand(args);
       case 'exec':
-        return await execCommand(args);
+        return await (await import('./lease-commands.js')).execCommand(args);
       case 'status':
         return await statusCommand(args);
       case 'pair-code':
