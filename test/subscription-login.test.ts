@@ -25,7 +25,7 @@ const claude = PROVIDERS['claude-subscription']!;
 const sub = claude.subscription!;
 let upstream: MockProvider;
 let vendor: OAuthVendor;
-const KEY = 'sk-upstream-key-0123456789';
+const KEY = 'test-upstream-key-0123456789';
 
 beforeAll(async () => {
   upstream = await startMockProvider({ keys: { anthropic: KEY } });
@@ -93,8 +93,8 @@ describe('SubscriptionLogin', () => {
   });
 
   it('an access token without a refresh token, once expired: one line on the laptop, then the same error', async () => {
-    const { login, notices } = loginOf({ accessToken: 'sk-ant-oat01-short-lived-only', expiresAt: vendor.now() + 1000 });
-    expect(await login.accessToken()).toBe('sk-ant-oat01-short-lived-only');
+    const { login, notices } = loginOf({ accessToken: 'test-access-short-lived-only', expiresAt: vendor.now() + 1000 });
+    expect(await login.accessToken()).toBe('test-access-short-lived-only');
     vendor.advance(1500);
     await expect(login.accessToken()).rejects.toThrow(/its token expired and it has no refresh token/);
     await expect(login.accessToken()).rejects.toMatchObject({ code: 'login-revoked' });
@@ -102,10 +102,10 @@ describe('SubscriptionLogin', () => {
   });
 
   it('a setup token (no refresh token) is sent as it is and never renewed', async () => {
-    const { login } = loginOf(parseLoginInput('sk-ant-oat01-long-lived-setup-token\n'));
+    const { login } = loginOf(parseLoginInput('test-long-lived-setup-token\n'));
     const before = vendor.refreshCalls;
     vendor.advance(30 * 86_400_000);
-    expect(await login.accessToken()).toBe('sk-ant-oat01-long-lived-setup-token');
+    expect(await login.accessToken()).toBe('test-long-lived-setup-token');
     expect(vendor.refreshCalls).toBe(before);
   });
 
@@ -171,7 +171,7 @@ describe('importing the laptop CLI’s own login', () => {
     const home = tempDir('claude-import');
     mkdirSync(join(home, '.claude'));
     const file = join(home, '.claude/.credentials.json');
-    const text = JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-aaaaaaaa', refreshToken: 'sk-ant-ort01-bbbbbbbb', expiresAt: Date.now() + 3_600_000, scopes: ['user:inference'] } });
+    const text = JSON.stringify({ claudeAiOauth: { accessToken: 'test-access-aaaaaaaa', refreshToken: 'test-refresh-bbbbbbbb', expiresAt: Date.now() + 3_600_000, scopes: ['user:inference'] } });
     writeFileSync(file, text, { mode: 0o600 });
     expect(() => importLogin('claude-subscription', sub.setupHint, { HOME: home })).toThrow(/not imported: Claude Code rotates its refresh token .* would log each other out; give tether a login of its own instead: `claude setup-token`/);
     expect(readFileSync(file, 'utf8')).toBe(text);
@@ -194,7 +194,7 @@ describe("lent to the vendor's own client only", () => {
     secret: '',
     keyHeader: 'authorization',
     keyPrefix: 'Bearer ',
-    login: loginOf(parseLoginInput('sk-ant-oat01-setup-token-value')).login,
+    login: loginOf(parseLoginInput('test-setup-token-value')).login,
   });
 
   it('programOf: argv[0] or the script a runtime runs', () => {
@@ -209,7 +209,7 @@ describe("lent to the vendor's own client only", () => {
     expect(ok.ok).toBe(true);
     const headers: Record<string, string | string[]> = { 'anthropic-beta': ['prompt-caching-2024-07-31', 'fine-grained-tool-streaming-2025-05-14'] };
     if (ok.ok) ok.apply(headers);
-    expect(headers.authorization).toBe('Bearer sk-ant-oat01-setup-token-value');
+    expect(headers.authorization).toBe('Bearer test-setup-token-value');
     expect(headers['anthropic-beta']).toBe('prompt-caching-2024-07-31,fine-grained-tool-streaming-2025-05-14,oauth-2025-04-20');
 
     const refused = await authorizeSubscription(cred(), { pid: 43, cmdline: ['python3', 'steal.py'] });
@@ -226,7 +226,7 @@ describe("lent to the vendor's own client only", () => {
 describe('adding a login', () => {
   it('refuses a token endpoint over plain http to another machine, env and memory stores, and a login on an API-key provider', async () => {
     const book = new CredentialBook(join(tempDir('book'), 'config.json'), new StoreShelf(async (kind) => ({ kind, writable: true, get: async () => undefined, set: async () => {}, delete: async () => true, accounts: async () => [] }) as never));
-    const tokens = parseLoginInput('sk-ant-oat01-setup-token-value');
+    const tokens = parseLoginInput('test-setup-token-value');
     await expect(book.add({ provider: 'claude-subscription', store: 'file', subscription: { tokens, tokenUrl: 'http://auth.example.com/token' } })).rejects.toThrow(/https only/);
     await expect(book.add({ provider: 'claude-subscription', store: 'env', subscription: { tokens } })).rejects.toThrow(/write renewed tokens back/);
     await expect(book.add({ provider: 'anthropic', store: 'file', subscription: { tokens } })).rejects.toThrow(/not a subscription login/);

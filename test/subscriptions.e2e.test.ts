@@ -23,7 +23,7 @@ import { ensureClaudeCode, ensureCodex, ensureGeminiCli, type Tool } from './too
 
 const run = promisify(execFile);
 const ACCESS_TTL_MS = 3000;
-const UPSTREAM_KEY = 'sk-upstream-only-the-vendor-knows-0001';
+const UPSTREAM_KEY = 'test-upstream-only-the-vendor-knows-0001';
 
 let world: World;
 let upstream: MockProvider;

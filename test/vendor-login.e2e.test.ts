@@ -8,7 +8,7 @@ import { scanForSecrets } from './support/secret-scan.js';
 import { standInSignIn } from './support/stand-in-sign-in.js';
 import { runTether } from './support/tether-process.js';
 
-const CLAUDE_LOGIN = JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-stand-in-access-0123', refreshToken: 'sk-ant-ort01-stand-in-refresh-0123', expiresAt: Date.now() + 3_600_000, scopes: ['user:inference'] } });
+const CLAUDE_LOGIN = JSON.stringify({ claudeAiOauth: { accessToken: 'test-stand-in-access-0123', refreshToken: 'test-stand-in-refresh-0123', expiresAt: Date.now() + 3_600_000, scopes: ['user:inference'] } });
 
 function laptop(bin?: string) {
   const home = tempDir('vendor-login');
@@ -33,7 +33,7 @@ describe('--login', () => {
     expect(readdirSync(l.fakeHome)).toEqual([]); // the laptop's own ~/.claude is not touched
     expect(await l.list()).toContain('"claude-subscription"');
     // The login sits in the encrypted vault: no file in tether's home holds it in plain text.
-    expect(scanForSecrets([l.home], ['sk-ant-ort01-stand-in-refresh-0123', 'sk-ant-oat01-stand-in-access-0123'])).toEqual([]);
+    expect(scanForSecrets([l.home], ['test-stand-in-refresh-0123', 'test-stand-in-access-0123'])).toEqual([]);
   });
 
   it('a sign-in that did not finish, a CLI that is not installed, a login tether cannot read, and Gemini: one line each, nothing added, no folder left', async () => {
@@ -49,11 +49,11 @@ describe('--login', () => {
     r = await l.run(['anthropic', '--subscription', '--login', '--store', 'file']);
     expect(r.stderr.trim()).toMatch(/^tether: claude is not on PATH: install Claude Code, or use `claude setup-token`/);
 
-    const apiKey = standInSignIn(tempDir('bin'), 'codex', 'CODEX_HOME', 'auth.json', JSON.stringify({ OPENAI_API_KEY: 'sk-proj-not-a-login' }));
+    const apiKey = standInSignIn(tempDir('bin'), 'codex', 'CODEX_HOME', 'auth.json', JSON.stringify({ OPENAI_API_KEY: 'test-api-key-not-a-login' }));
     l = laptop(apiKey.bin);
     r = await l.run(['openai', '--subscription', '--login', '--store', 'file']);
     expect(r.stderr.trim()).toMatch(/saved a login tether cannot read \(an API key rather than a Codex CLI sign-in\?\)/);
-    expect(r.stderr).not.toContain('sk-proj-not-a-login');
+    expect(r.stderr).not.toContain('test-api-key-not-a-login');
     expect(readdirSync(l.home).filter((f) => f.startsWith('login-'))).toEqual([]);
 
     r = await l.run(['gemini', '--subscription', '--login', '--store', 'file']);
