@@ -33,6 +33,8 @@ export type AgentErrorCode =
   | 'login-refresh-failed'
   /** Importing a CLI's own login would log that CLI out (or there is none): the reason says which. */
   | 'import-refused'
+  /** `--login`: the vendor CLI's sign-in did not finish, is not installed, or saved nothing tether can read. */
+  | 'sign-in-failed'
   /** Another tether process holds a lock (a renewal of the same login) for too long. */
   | 'lock-busy';
 

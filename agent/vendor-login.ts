@@ -34,7 +34,7 @@ export interface VendorLoginOptions {
 
 export async function runVendorLogin(provider: string, setupHint: string, opts: VendorLoginOptions): Promise<LoginTokens> {
   const signIn = SIGN_INS[provider];
-  if (!signIn) throw new AgentError('import-refused', `--login is for Claude Code and Codex CLI logins; for ${provider} use ${setupHint}`);
+  if (!signIn) throw new AgentError('sign-in-failed', `--login is for Claude Code and Codex CLI logins; for ${provider} use ${setupHint}`);
   const folder = mkdtempSync(path.join(opts.home, 'login-'));
   try {
     const command = `${signIn.program} ${signIn.args.join(' ')}`;
@@ -43,18 +43,18 @@ export async function runVendorLogin(provider: string, setupHint: string, opts: 
       child.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       child.once('exit', (status, signal) => resolve(status ?? signal ?? 1));
     });
-    if (code === 'ENOENT') throw new AgentError('import-refused', `${signIn.program} is not on PATH: install ${signIn.client}, or use ${setupHint}`);
-    if (code !== 0) throw new AgentError('import-refused', `\`${command}\` ended with ${code}: the sign-in did not finish, nothing was added`);
+    if (code === 'ENOENT') throw new AgentError('sign-in-failed', `${signIn.program} is not on PATH: install ${signIn.client}, or use ${setupHint}`);
+    if (code !== 0) throw new AgentError('sign-in-failed', `\`${command}\` ended with ${code}: the sign-in did not finish, nothing was added`);
     let text: string;
     try {
       text = readFileSync(path.join(folder, signIn.file), 'utf8');
     } catch {
-      throw new AgentError('import-refused', `\`${command}\` finished but saved no login in ${signIn.homeVar} (it may keep it in the system keychain): use ${setupHint}`);
+      throw new AgentError('sign-in-failed', `\`${command}\` finished but saved no login in ${signIn.homeVar} (it may keep it in the system keychain): use ${setupHint}`);
     }
     try {
       return parseLoginInput(text);
     } catch {
-      throw new AgentError('import-refused', `\`${command}\` saved a login tether cannot read (an API key rather than a ${signIn.client} sign-in?): use ${setupHint}`);
+      throw new AgentError('sign-in-failed', `\`${command}\` saved a login tether cannot read (an API key rather than a ${signIn.client} sign-in?): use ${setupHint}`);
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });

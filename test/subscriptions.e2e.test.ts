@@ -78,7 +78,7 @@ beforeAll(async () => {
   expect(addedChatgpt.stderr).toContain('lent only to Codex CLI');
   // It ran as `codex login` with a fresh, private CODEX_HOME inside tether's home, since deleted.
   const seen = JSON.parse(readFileSync(signIn.record, 'utf8')) as { args: string[]; home: string; mode: string; entries: string[] };
-  expect(seen.args.slice(0, 1)).toEqual(['login']);
+  expect(seen.args).toEqual(['login', '-c', 'cli_auth_credentials_store="file"']);
   expect(seen).toMatchObject({ mode: '700', entries: [] });
   expect(seen.home.startsWith(world.laptopHome + '/login-')).toBe(true);
   expect(existsSync(seen.home)).toBe(false);
