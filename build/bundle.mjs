@@ -14,27 +14,39 @@ const BANNED_ON_SERVER = ['electron', 'react', 'react-dom', 'keytar', 'ssh2'];
 
 await mkdir(join(root, 'dist/remote'), { recursive: true });
 
-const remote = await build({
-  entryPoints: [join(root, 'remote/cli/bin.ts')],
-  outfile: join(root, 'dist/remote/tether.cjs'),
+// Uploaded over SSH and compiled by every `tether token` run: short names and no whitespace
+// (test/bundle.test.ts holds its byte budget). Not minifySyntax: its comma-and-parenthesis
+// forms make V8 compile functions eagerly, twice the startup compile time of this shape.
+// Names kept so stack traces and error names still read.
+const serverOptions = {
   bundle: true,
   platform: 'node',
   target: 'node18',
   format: 'cjs',
-  banner,
   // ws loads these optional native helpers inside try/catch; without them it uses plain JS.
   external: ['bufferutil', 'utf-8-validate'],
   metafile: true,
+  write: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // Uploaded over SSH and compiled by every `tether token` run: short names and no whitespace
-  // (test/bundle.test.ts holds its byte budget). Not minifySyntax: its comma-and-parenthesis
-  // forms make V8 compile functions eagerly, twice the startup compile time of this shape.
-  // Names kept so stack traces and error names still read.
   minifyIdentifiers: true,
   minifyWhitespace: true,
   keepNames: true,
-});
+};
+const remote = await build({ ...serverOptions, entryPoints: [join(root, 'remote/cli/bin.ts')] });
+const tokenOnly = await build({ ...serverOptions, entryPoints: [join(root, 'remote/cli/token-bin.ts')] });
+
+// One file still (the SSH bootstrap uploads and hashes one), but `tether token` compiles only its own
+// few KB: the whole CLI sits in a string literal, which V8 scans without parsing, and is compiled
+// only when another command (or `token --help`) runs. bench/token-process.ts measures the gain.
+const fastPath = 'process.argv[2]==="token"&&!process.argv.slice(3).some(a=>a==="--help"||a==="-h")';
+const wholeCli = `(function(exports,require,module,__filename,__dirname){${remote.outputFiles[0].text}\n})`;
+await writeFile(
+  join(root, 'dist/remote/tether.cjs'),
+  `${banner.js}\n// tether's server CLI. \`tether token\` runs the first branch alone; every other command, the second.\n` +
+    `if(${fastPath}){(function(){${tokenOnly.outputFiles[0].text}\n})()}else{` +
+    `require("node:vm").runInThisContext(${JSON.stringify(wholeCli)},{filename:__filename})(exports,require,module,__filename,__dirname)}\n`,
+);
 
 const packages = new Set();
 for (const input of Object.keys(remote.metafile.inputs)) {

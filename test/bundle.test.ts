@@ -1,6 +1,6 @@
 // The server bundle ships alone: one file, no node_modules, nothing laptop-side inside.
-import { describe, expect, it } from 'vitest';
-import { copyFileSync, readFileSync, statSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ROOT, SERVER_BIN } from './support/tether-process.js';
@@ -21,7 +21,8 @@ describe('the server bundle', () => {
     const committed = readFileSync(join(ROOT, 'build/remote-deps.txt'), 'utf8');
     expect(built).toBe(committed);
     for (const banned of ['electron', 'react', 'keytar', 'ssh2']) expect(built.split('\n')).not.toContain(banned);
-    expect(readFileSync(SERVER_BIN, 'utf8')).not.toMatch(/require\("(keytar|ssh2|electron)"\)/);
+    // The whole CLI sits in a string literal (build/bundle.mjs), so its quotes appear escaped.
+    expect(readFileSync(SERVER_BIN, 'utf8')).not.toMatch(/require\(\\?"(keytar|ssh2|electron)\\?"\)/);
   });
 
   it('runs from a folder with no node_modules', () => {
@@ -35,5 +36,31 @@ describe('the server bundle', () => {
     } finally {
       removeDir(dir);
     }
+  });
+
+  describe('`tether token` fast path', () => {
+    const home = tempDir('bundle-token');
+    const env = { ...process.env, TETHER_HOME: home };
+    // A preload that makes compiling the whole CLI fail loudly: the token path must never need it.
+    const guard = join(home, 'no-whole-cli.cjs');
+    writeFileSync(guard, `require('node:vm').runInThisContext = () => { throw new Error('compiled the whole CLI'); };\n`);
+    afterAll(() => removeDir(home));
+
+    it('answers `tether token` without compiling the rest of the CLI', () => {
+      const r = spawnSync(process.execPath, ['-r', guard, SERVER_BIN, 'token', 'openai'], { encoding: 'utf8', env });
+      expect(r.stderr).toMatch(/^tether: no tether daemon is running under .*tether serve/);
+      expect(r.status).toBe(2);
+      // The guard is real: any other command does compile it, and fails under the guard.
+      const help = spawnSync(process.execPath, ['-r', guard, SERVER_BIN, 'token', '--help'], { encoding: 'utf8', env });
+      expect(help.stderr).toMatch(/compiled the whole CLI/);
+    });
+
+    it('fails exactly as the whole CLI does (the laptop bin runs the same commands without the fast path)', () => {
+      for (const args of [['token', 'openai'], ['token'], ['token', '--bad', 'openai'], ['token', 'a', 'b']]) {
+        const fast = spawnSync(process.execPath, [SERVER_BIN, ...args], { encoding: 'utf8', env });
+        const whole = spawnSync(process.execPath, [join(ROOT, 'dist/tether.js'), ...args], { encoding: 'utf8', env });
+        expect({ args, status: fast.status, stderr: fast.stderr, stdout: fast.stdout }).toEqual({ args, status: whole.status, stderr: whole.stderr, stdout: whole.stdout });
+      }
+    });
   });
 });

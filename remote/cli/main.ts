@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ControlClient, CliError } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { tokenCommand } from './token-command.js';
+import { reportCliFailure } from './cli-failure.js';
 import type { PairCodeAnswer, StatusAnswer } from './types.js';
 
 export { ExitCode } from './exit-codes.js';
@@ -40,13 +41,6 @@ ${REMOTE_NOTES}
 export function asksForHelp(args: string[]): boolean {
   const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
   return own.includes('--help') || own.includes('-h');
-}
-
-/** node:util parseArgs' errors, cut to their first sentence (the rest explains `--` for positionals). */
-function parseArgsMessage(command: string, err: TypeError & { code?: string }): string {
-  const unknown = /Unknown option '([^']+)'/.exec(err.message);
-  if (unknown) return `${command}: unknown option ${unknown[1]} (see \`tether ${command} --help\`)`;
-  return `${command}: ${err.message.split(/\.(?: |$)/)[0]} (see \`tether ${command} --help\`)`;
 }
 
 /**
@@ -90,15 +84,7 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
         throw new CliError(ExitCode.usage, `unknown command "${command.slice(0, 40)}": see \`tether --help\``);
     }
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`tether: ${err.message}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tether ${parseArgsMessage(command ?? '', err)}\n`);
-      return ExitCode.usage;
-    }
-    throw err;
+    return reportCliFailure(command, err);
   }
 }
 
