@@ -46,6 +46,13 @@ describe('the server bundle', () => {
     writeFileSync(guard, `require('node:vm').runInThisContext = () => { throw new Error('compiled the whole CLI'); };\n`);
     afterAll(() => removeDir(home));
 
+    it('keeps the token path small (no schema library, no daemon code)', () => {
+      const text = readFileSync(SERVER_BIN, 'utf8');
+      const tokenPath = text.slice(0, text.indexOf('}else{require("node:vm")'));
+      expect(tokenPath.length).toBeGreaterThan(1000);
+      expect(tokenPath.length).toBeLessThanOrEqual(16 * 1024);
+    });
+
     it('answers `tether token` without compiling the rest of the CLI', () => {
       const r = spawnSync(process.execPath, ['-r', guard, SERVER_BIN, 'token', 'openai'], { encoding: 'utf8', env });
       expect(r.stderr).toMatch(/^tether: no tether daemon is running under .*tether serve/);
