@@ -68,8 +68,11 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  banner,
-  packages: 'external',
+  // zod and ws inlined: resolving and compiling zod's ~80 ES modules and ws's CommonJS files cost
+  // every laptop command ~150 ms. ssh2 stays a package (optional native parts; loaded only by the
+  // builtin SSH transport), keytar and electron are native or the app's own. `require` for ws.
+  banner: { js: `${banner.js}\nimport { createRequire as createRequireForInlinedPackages } from 'node:module';\nconst require = createRequireForInlinedPackages(import.meta.url);` },
+  external: ['ssh2', 'keytar', 'electron', 'bufferutil', 'utf-8-validate'],
   legalComments: 'none',
   logLevel: 'warning',
 });

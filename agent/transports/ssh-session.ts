@@ -1,7 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { ClientChannel, Client as SshClient, ConnectConfig } from 'ssh2';
 import { AgentError } from '../errors.js';
 import { knownKeyTypes } from '../servers/known-hosts.js';
@@ -9,9 +8,9 @@ import type { SshHost } from '../servers/ssh-config.js';
 import { prepareAuth, type AuthReport, type PromptFn } from './ssh2-auth.js';
 import { decideHostKey } from './ssh2-host-check.js';
 import { refuseUnsupported, ssh2Algorithms } from './ssh2-options.js';
+import { ssh2 } from './ssh2-lazy.js';
 import { spawnProxyCommand, type ProxyStream } from './proxy-command.js';
 
-const { Client } = ssh2;
 
 export type { PromptFn, PromptRequest } from './ssh2-auth.js';
 
@@ -73,7 +72,7 @@ async function connectOne(host: SshHost, carried: Duplex | undefined, opts: SshA
   }
   const proxy: ProxyStream | undefined = !carried && host.proxyCommand !== undefined ? spawnProxyCommand(host.proxyCommand, env) : undefined;
   const sock = carried ?? proxy?.stream;
-  const client = new Client();
+  const client = new (ssh2().Client)();
   let refusal: AgentError | undefined;
   let verified = false;
   const config: ConnectConfig = {

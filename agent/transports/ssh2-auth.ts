@@ -3,13 +3,12 @@
 // IdentityFiles the agent does not hold; then keyboard-interactive and password through the
 // prompt function, unless BatchMode. An agent that cannot be reached is skipped, not fatal.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import ssh2 from 'ssh2';
-import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, ParsedKey } from 'ssh2';
+import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler, OpenSSHAgent, ParsedKey } from 'ssh2';
+import { ssh2 } from './ssh2-lazy.js';
 import { rsaModulusBits } from '../servers/known-hosts.js';
 import type { SshHost } from '../servers/ssh-host.js';
 import { plainKeyType } from './ssh2-options.js';
 
-const { OpenSSHAgent, utils } = ssh2;
 
 /** A question for the person at the laptop (terminal or tray); undefined = they declined. */
 export interface PromptRequest {
@@ -52,7 +51,7 @@ export function agentSocketFor(setup: AuthSetup): string | undefined {
 }
 
 function parsed(data: Buffer | string, passphrase?: string): ParsedKey | Error {
-  const k = utils.parseKey(data, passphrase);
+  const k = ssh2().utils.parseKey(data, passphrase);
   return Array.isArray(k) ? (k[0] as ParsedKey) : k;
 }
 
@@ -83,25 +82,18 @@ function keyAllowed(host: SshHost, blob: Buffer, type: string): boolean {
 function agentKeys(socket: string): Promise<ParsedKey[] | Error> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(new Error('the agent did not answer within 5 s')), 5000);
-    new OpenSSHAgent(socket).getIdentities((err, keys) => {
+    new (ssh2().OpenSSHAgent)(socket).getIdentities((err, keys) => {
       clearTimeout(timer);
       resolve(err ? err : ((keys ?? []) as ParsedKey[]));
     });
   });
 }
 
-/** The agent, showing ssh2 only the keys ssh would offer, in ssh's order. */
-class ChosenKeysAgent extends OpenSSHAgent {
-  constructor(
-    socket: string,
-    private readonly keys: ParsedKey[],
-  ) {
-    super(socket);
-  }
-
-  override getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void): void {
-    cb(undefined, this.keys);
-  }
+/** The agent, showing ssh2 only the keys ssh would offer, in ssh's order (it still signs). */
+function chosenKeysAgent(socket: string, keys: ParsedKey[]): OpenSSHAgent {
+  const agent = new (ssh2().OpenSSHAgent)(socket);
+  agent.getIdentities = (cb) => cb(undefined, keys);
+  return agent;
 }
 
 type Step = { method: string; run: () => Promise<unknown> };
@@ -143,7 +135,7 @@ export async function prepareAuth(setup: AuthSetup): Promise<{ handler: AuthHand
         fromAgent.push(...[...matched, ...others].filter((k) => keyAllowed(host, k.getPublicSSH(), k.type)));
       }
     }
-    if (fromAgent.length) publickey.push({ method: 'publickey', run: async () => ({ type: 'agent', username, agent: new ChosenKeysAgent(socket!, fromAgent) }) });
+    if (fromAgent.length) publickey.push({ method: 'publickey', run: async () => ({ type: 'agent', username, agent: chosenKeysAgent(socket!, fromAgent) }) });
     for (const { file, pub } of files) {
       if (pub && !keyAllowed(host, pub, pub.subarray(4, 4 + pub.readUInt32BE(0)).toString('latin1'))) continue;
       publickey.push({ method: 'publickey', run: () => keyFile(username, file, ask, report, (k) => keyAllowed(host, k.getPublicSSH(), k.type)) });

@@ -1,7 +1,7 @@
 // What the built-in (ssh2) transport offers in the handshake, from the host's ssh_config
 // options: every algorithm list is what OpenSSH would allow AND ssh2 speaks, in OpenSSH's order,
 // never ssh2's own defaults. An option it cannot honour is refused in one line naming it.
-import ssh2Constants from 'ssh2/lib/protocol/constants.js';
+import { ssh2Constants } from './ssh2-lazy.js';
 import { AgentError } from '../errors.js';
 import { assembleAlgorithms } from '../servers/openssh-algorithms.js';
 import type { SshHost } from '../servers/ssh-host.js';
@@ -36,16 +36,16 @@ function offer(option: string, host: SshHost, list: string[] | undefined, keywor
  * host with several keys presents the one we know; the rest keep their order.
  */
 export function ssh2Algorithms(host: SshHost, knownTypes: string[]): Ssh2Algorithms {
-  let hostKeys = offer('HostKeyAlgorithms', host, host.hostKeyAlgorithms, 'hostkeyalgorithms', ssh2Constants.SUPPORTED_SERVER_HOST_KEY);
+  let hostKeys = offer('HostKeyAlgorithms', host, host.hostKeyAlgorithms, 'hostkeyalgorithms', ssh2Constants().SUPPORTED_SERVER_HOST_KEY);
   if (!host.hostKeyAlgorithmsVerbatim && knownTypes.length) {
     const known = hostKeys.filter((a) => knownTypes.includes(plainKeyType(a)));
     hostKeys = [...known, ...hostKeys.filter((a) => !known.includes(a))];
   }
   return {
     serverHostKey: hostKeys,
-    kex: offer('KexAlgorithms', host, host.kexAlgorithms, 'kexalgorithms', ssh2Constants.SUPPORTED_KEX),
-    cipher: offer('Ciphers', host, host.ciphers, 'ciphers', ssh2Constants.SUPPORTED_CIPHER),
-    hmac: offer('MACs', host, host.macs, 'macs', ssh2Constants.SUPPORTED_MAC),
+    kex: offer('KexAlgorithms', host, host.kexAlgorithms, 'kexalgorithms', ssh2Constants().SUPPORTED_KEX),
+    cipher: offer('Ciphers', host, host.ciphers, 'ciphers', ssh2Constants().SUPPORTED_CIPHER),
+    hmac: offer('MACs', host, host.macs, 'macs', ssh2Constants().SUPPORTED_MAC),
   };
 }
 
