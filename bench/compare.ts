@@ -61,7 +61,6 @@ async function main(): Promise<void> {
   const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
   const mine = `${head}${dirty ? '+changes' : ''}`;
-  execFileSync(process.execPath, ['bench/ensure-deps.mjs'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, ['build/bundle.mjs'], { cwd: ROOT, stdio: 'inherit' });
   const base = checkout(rev);
   const tables: { ours: Table[]; theirs: Table[] } = { ours: [], theirs: [] };
@@ -78,7 +77,11 @@ async function main(): Promise<void> {
     base.remove();
   }
   const measures = [...new Set([...tables.ours.flatMap((t) => [...t.keys()]), ...tables.theirs.flatMap((t) => [...t.keys()])])];
-  const cell = (ts: Table[], m: string) => ts.map((t) => (t.get(m) ? `${t.get(m)!.figure}${t.get(m)!.mark ? ` (${t.get(m)!.mark})` : ''}` : '—')).join('<br>');
+  const cell = (ts: Table[], m: string) =>
+    ts
+      .map((t) => t.get(m))
+      .map((r) => (r ? `${r.figure}${r.mark ? ` (${r.mark})` : ''}` : '—'))
+      .join('<br>');
   const lines = [
     '# `npm run bench`, this tree beside an earlier commit',
     '',

@@ -51,6 +51,11 @@ describe('the server bundle', () => {
       const tokenPath = text.slice(0, text.indexOf('}else{require("node:vm")'));
       expect(tokenPath.length).toBeGreaterThan(1000);
       expect(tokenPath.length).toBeLessThanOrEqual(16 * 1024);
+      // Names that only zod, ws and the daemon's HTTP server bring (all present in the rest of the file).
+      for (const name of ['ZodObject', 'WebSocketServer', 'createServer']) {
+        expect(text.slice(tokenPath.length)).toContain(name);
+        expect(tokenPath).not.toContain(name);
+      }
     });
 
     it('answers `tether token` without compiling the rest of the CLI', () => {

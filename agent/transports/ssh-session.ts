@@ -11,7 +11,6 @@ import { refuseUnsupported, ssh2Algorithms } from './ssh2-options.js';
 import { ssh2 } from './ssh2-lazy.js';
 import { spawnProxyCommand, type ProxyStream } from './proxy-command.js';
 
-
 export type { PromptFn, PromptRequest } from './ssh2-auth.js';
 
 export interface SshAuthOptions {

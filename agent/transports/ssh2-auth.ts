@@ -9,7 +9,6 @@ import { rsaModulusBits } from '../servers/known-hosts.js';
 import type { SshHost } from '../servers/ssh-host.js';
 import { plainKeyType } from './ssh2-options.js';
 
-
 /** A question for the person at the laptop (terminal or tray); undefined = they declined. */
 export interface PromptRequest {
   kind: 'password' | 'otp' | 'passphrase' | 'text';
