@@ -7,7 +7,7 @@ import type { AgentStatus, ControlEvent } from '../protocol/control.js';
 import { createAgent } from '../agent/agent.js';
 import { readAppSettings } from '../agent/app-settings.js';
 import { ApprovalPolicy } from '../agent/approvals.js';
-import { ControlClient } from '../agent/control/client.js';
+import { AgentControlClient } from '../agent/control/client.js';
 import { controlBackend } from '../agent/control/bridge-backend.js';
 import { ControlServer } from '../agent/control/server.js';
 import { agentHome, agentPaths, ensureDirs } from '../agent/paths.js';
@@ -79,7 +79,7 @@ export async function startTrayApp(e: ElectronMain, files: TrayAppFiles, env: No
   });
   const control = new ControlServer(agent, paths.socket);
   await control.listen();
-  const client = new ControlClient(paths.socket);
+  const client = new AgentControlClient(paths.socket);
 
   const rendererUrl = pathToFileURL(files.rendererDir).href;
   const router = new BridgeRouter(controlBackend(client), (url) => isOwnPage(url, rendererUrl));

@@ -3,8 +3,11 @@ import {
   AgentStatus,
   ApprovalsResponse,
   ApproveRequest,
+  CONTROL_PREFIX,
   ControlErrorCodes,
+  MemorySecretRequest,
   OkResponse,
+  ReloadResponse,
   RevokeRequest,
   RevokeResponse,
   CredentialView,
@@ -116,34 +119,62 @@ export const ServerNameRequest = z.object({ name: z.string().min(1).max(64) }).s
 export const TrustHostKeyRequest = z.object({ server: z.string().min(1).max(512), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }).strict();
 export type TrustHostKeyRequest = z.infer<typeof TrustHostKeyRequest>;
 
+/** One call of the agent's control socket: where it lands and what it takes and gives. */
+interface AgentControlCallSpec {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly request: z.ZodType;
+  readonly response: z.ZodType;
+}
+
+const call = <M extends 'GET' | 'POST', Q extends z.ZodType, A extends z.ZodType>(method: M, path: string, request: Q, response: A) =>
+  ({ method, path: `${CONTROL_PREFIX}/${path}`, request, response }) as const;
+
 /**
- * Channel → request and response schemas. A new call is named in bridge-channels.ts and given its
- * schemas here; `satisfies` refuses a name without schemas and schemas without a name.
+ * The agent's control API, written once: every call's method, path and schemas. The control
+ * server routes and validates from this table, the CLI's client and the tray's bridge call
+ * through it, so adding a call is one entry here and one handler (the server's handler table
+ * is typed from this one: a call without a handler does not compile). GET calls take `{}`.
+ * Events (`GET /v2/events`, server-sent) are a stream, not a call, and live in event-stream.ts.
  */
-export const BridgeCalls = {
-  status: { request: Empty, response: AgentStatus },
-  approvals: { request: Empty, response: ApprovalsResponse },
-  approve: { request: ApproveRequest.extend({ id: z.string().regex(/^[\w-]{1,64}$/) }).strict(), response: OkResponse },
-  revoke: { request: RevokeRequest.strict(), response: RevokeResponse },
-  connect: { request: ServerRequest, response: OkResponse },
-  disconnect: { request: DisconnectRequest, response: OkResponse },
-  audit: { request: AuditTailRequest, response: AuditTailResponse },
-  addCredential: { request: AddCredentialRequest, response: CredentialResponse },
-  removeCredential: { request: CredentialNameRequest, response: OkResponse },
-  credentialServers: { request: CredentialServersRequest, response: CredentialResponse },
-  revokeLease: { request: RevokeLeaseRequest, response: RevokeResponse },
-  settings: { request: Empty, response: AppSettings },
-  saveSettings: { request: SettingsPatch, response: AppSettings },
-  servers: { request: Empty, response: ServerListResponse },
-  addServer: { request: AddServerRequest, response: OkResponse },
-  removeServer: { request: ServerNameRequest, response: OkResponse },
-  trustHostKey: { request: TrustHostKeyRequest, response: OkResponse },
+export const AgentControlCalls = {
+  status: call('GET', 'status', Empty, AgentStatus),
+  approvals: call('GET', 'approvals', Empty, ApprovalsResponse),
+  approve: call('POST', 'approvals/answer', ApproveRequest.extend({ id: z.string().regex(/^[\w-]{1,64}$/) }).strict(), OkResponse),
+  revoke: call('POST', 'revoke', RevokeRequest.strict(), RevokeResponse),
+  connect: call('POST', 'connect', ServerRequest, OkResponse),
+  disconnect: call('POST', 'disconnect', DisconnectRequest, OkResponse),
+  audit: call('POST', 'audit', AuditTailRequest, AuditTailResponse),
+  addCredential: call('POST', 'credentials/add', AddCredentialRequest, CredentialResponse),
+  removeCredential: call('POST', 'credentials/remove', CredentialNameRequest, OkResponse),
+  credentialServers: call('POST', 'credentials/servers', CredentialServersRequest, CredentialResponse),
+  revokeLease: call('POST', 'leases/revoke', RevokeLeaseRequest, RevokeResponse),
+  settings: call('GET', 'settings', Empty, AppSettings),
+  saveSettings: call('POST', 'settings', SettingsPatch, AppSettings),
+  servers: call('GET', 'servers', Empty, ServerListResponse),
+  addServer: call('POST', 'servers/add', AddServerRequest, OkResponse),
+  removeServer: call('POST', 'servers/remove', ServerNameRequest, OkResponse),
+  trustHostKey: call('POST', 'host-keys/trust', TrustHostKeyRequest, OkResponse),
   /** SSH's questions (passphrase, password, one-time code, unknown host key) waiting for a person. */
-  sshPrompts: { request: Empty, response: SshPromptsResponse },
+  sshPrompts: call('GET', 'ssh-prompts', Empty, SshPromptsResponse),
   /** The answer crosses once, to the waiting login; no response, event or log carries it back. */
-  answerSshPrompt: { request: SshPromptAnswerRequest, response: OkResponse },
-  cancelSshPrompt: { request: SshPromptCancelRequest, response: OkResponse },
-} as const satisfies Record<BridgeChannel, { request: z.ZodType; response: z.ZodType }>;
+  answerSshPrompt: call('POST', 'ssh-prompts/answer', SshPromptAnswerRequest, OkResponse),
+  cancelSshPrompt: call('POST', 'ssh-prompts/cancel', SshPromptCancelRequest, OkResponse),
+  // The CLI's alone, never the renderer's (not bridge channels):
+  reloadCredentials: call('POST', 'credentials/reload', Empty, ReloadResponse),
+  /** `tether creds add --memory`: the secret goes to the agent's memory only. */
+  memorySecret: call('POST', 'memory-secret', MemorySecretRequest.extend({ name: ProviderName }).strict(), OkResponse),
+} as const satisfies Record<string, AgentControlCallSpec>;
+
+export type AgentControlCall = keyof typeof AgentControlCalls;
+export type AgentControlRequest<C extends AgentControlCall> = z.infer<(typeof AgentControlCalls)[C]['request']>;
+export type AgentControlResponse<C extends AgentControlCall> = z.infer<(typeof AgentControlCalls)[C]['response']>;
+
+/**
+ * What the renderer may call: the bridge channels (bridge-channels.ts), each one a call of the
+ * table above. `satisfies` refuses a channel that is not a control call.
+ */
+export const BridgeCalls: Pick<typeof AgentControlCalls, BridgeChannel> = AgentControlCalls satisfies Record<BridgeChannel, AgentControlCallSpec>;
 
 export type BridgeRequest<C extends BridgeChannel> = z.infer<(typeof BridgeCalls)[C]['request']>;
 export type BridgeResponse<C extends BridgeChannel> = z.infer<(typeof BridgeCalls)[C]['response']>;
@@ -160,6 +191,9 @@ export interface TetherBridge {
   onEvent(listener: (event: ControlEvent) => void): () => void;
 }
 
+const BRIDGE_CHANNEL_SET: ReadonlySet<string> = new Set(BRIDGE_CHANNELS);
+
+/** Only the bridge's channels: the table also holds calls the renderer may never make. */
 export function isBridgeChannel(name: unknown): name is BridgeChannel {
-  return typeof name === 'string' && Object.hasOwn(BridgeCalls, name);
+  return typeof name === 'string' && BRIDGE_CHANNEL_SET.has(name);
 }

@@ -5,11 +5,14 @@ import { ProcessInfo } from './leases.js';
  * The agent's local control API: HTTP over its Unix socket (a named pipe on Windows),
  * used by `tether status/revoke/approve/...` and later by the tray app's renderer.
  * Every request carries `tether-control: <CONTROL_VERSION>`; browser-origin requests
- * (any Origin or Referer header) are refused.
+ * (any Origin or Referer header) are refused. Its calls are one table, AgentControlCalls in
+ * bridge.ts. v2: every call's input is its JSON body (v1 put an approval's id in the path).
  */
-export const CONTROL_VERSION = 1;
+export const CONTROL_VERSION = 2;
 export const CONTROL_HEADER = 'tether-control';
 export const CONTROL_PREFIX = `/v${CONTROL_VERSION}`;
+/** Server-sent events; `?answer=ssh-prompts` from a client that shows SSH's questions to a person. */
+export const CONTROL_EVENTS_PATH = `${CONTROL_PREFIX}/events`;
 
 export const ControlErrorCodes = ['version-mismatch', 'forbidden', 'not-found', 'bad-request', 'conflict', 'unavailable', 'internal'] as const;
 export const ControlError = z.object({ error: z.object({ code: z.enum(ControlErrorCodes), message: z.string() }) });

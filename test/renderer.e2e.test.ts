@@ -10,7 +10,7 @@ import { build } from 'vite';
 import { ExitCode } from '../remote/cli/exit-codes.js';
 import { agentPaths } from '../agent/paths.js';
 import type { TetherBridge } from '../protocol/bridge.js';
-import { ControlClient } from '../agent/control/client.js';
+import { AgentControlClient } from '../agent/control/client.js';
 import { World } from './support/world.js';
 import { SshWorld } from './support/ssh-world.js';
 import { sshdAvailable } from './support/sshd.js';
@@ -98,7 +98,7 @@ describe('approval prompt in the renderer', () => {
     expect(await page.getByTestId('cmdline').textContent()).toContain('token openai');
     expect(await prompt.textContent()).toContain(`pid ${first.child.pid}`);
     expect(await prompt.textContent()).toContain(world.root);
-    const fingerprint = (await new ControlClient(agentPaths(world.laptopHome).socket).status()).servers[0]?.fingerprint;
+    const fingerprint = (await new AgentControlClient(agentPaths(world.laptopHome).socket).call('status', {})).servers[0]?.fingerprint;
     expect(fingerprint).toMatch(/^SHA256:/);
     expect(await prompt.textContent()).toContain(fingerprint!);
     await expect.poll(async () => (await page.getByRole('timer').textContent()) ?? '').toMatch(/Denied automatically in \d+ s/);

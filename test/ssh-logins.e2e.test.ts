@@ -13,8 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPaths } from '../agent/paths.js';
-import { ControlClient, ControlRequestError } from '../agent/control/client.js';
-import { OkResponse } from '../protocol/control.js';
+import { AgentControlClient, ControlRequestError } from '../agent/control/client.js';
 import { OathAccount } from './support/oath.js';
 import { watchProcesses, type ProcHit } from './support/proc-scan.js';
 import { scanForSecrets } from './support/secret-scan.js';
@@ -119,9 +118,9 @@ async function browserWithRenderer(): Promise<Browser> {
   return launchChromium();
 }
 
-/** What the tray's Connect does: POST /v1/connect; resolves 'ok' or with the agent's refusal. */
-function connectVia(control: ControlClient, server: string): Promise<'ok' | ControlRequestError> {
-  return control.call('POST', '/v1/connect', OkResponse, { server }).then(
+/** What the tray's Connect does (the connect call); resolves 'ok' or with the agent's refusal. */
+function connectVia(control: AgentControlClient, server: string): Promise<'ok' | ControlRequestError> {
+  return control.call('connect', { server }).then(
     () => 'ok' as const,
     (err: unknown) => err as ControlRequestError,
   );
@@ -246,7 +245,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
     let context: BrowserContext;
     let page: Page;
     let agent: TetherProcess;
-    let control: ControlClient;
+    let control: AgentControlClient;
     let stopBridge: () => void;
     const pageErrors: string[] = [];
 
@@ -255,7 +254,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       // No terminal: the agent asks only the window, as the tray does.
       agent = w.startAgent(['--connect', 'keybox']);
       await agent.waitForOutput(/connected to keybox/, 20_000);
-      control = new ControlClient(agentPaths(w.world.laptopHome).socket);
+      control = new AgentControlClient(agentPaths(w.world.laptopHome).socket);
       ({ context, page, stop: stopBridge } = await openPromptWindow(browser, control.socketPath, pageErrors));
     }, 60_000);
 
@@ -314,7 +313,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       await page.getByRole('heading', { name: 'No requests waiting' }).waitFor();
       const dom = await page.evaluate(() => document.documentElement.outerHTML + Array.from(document.querySelectorAll("input"), (i) => i.value).join('\n'));
       expect(dom).not.toContain(answer);
-      expect((await control.status()).servers.find((s) => s.server === box)?.state).toBe('READY');
+      expect((await control.call('status', {})).servers.find((s) => s.server === box)?.state).toBe('READY');
     });
 
     it('an unknown host key: the window shows its fingerprint; "Don\'t connect" refuses in one line, "Trust and connect" connects and ssh records it', async () => {
@@ -345,7 +344,7 @@ describe.skipIf(!sshdAvailable || !hasPamModules || !hasScript)('SSH logins that
       let ui: Awaited<ReturnType<typeof openPromptWindow>> | undefined;
       try {
         await waitFor(() => (/connected to keybox/.test(t.screen()) ? true : undefined), 'connected to keybox', 20_000, 25);
-        const control = new ControlClient(agentPaths(w.world.laptopHome).socket);
+        const control = new AgentControlClient(agentPaths(w.world.laptopHome).socket);
         ui = await openPromptWindow(browser, control.socketPath, pageErrors);
         const dialog = ui.page.getByRole('alertdialog');
 

@@ -1,6 +1,6 @@
 import { openStore, defaultStoreChoice, isStoreKind, VaultError, type StoreKind } from '../vault/index.js';
 import { AgentError } from '../errors.js';
-import { ControlClient, ControlRequestError } from '../control/client.js';
+import { AgentControlClient, ControlRequestError } from '../control/client.js';
 import { agentHome, agentPaths, type AgentPaths } from '../paths.js';
 import type { StoreOpener } from '../secret-stores.js';
 import { promptHidden } from './tty.js';
@@ -16,7 +16,7 @@ export interface CliContext {
   defaultStore(): Promise<StoreKind>;
   /** Set once defaultStore() chose the file because no keychain answered: why not. */
   keychainUnavailable(): string | undefined;
-  control(): ControlClient;
+  control(): AgentControlClient;
 }
 
 export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
@@ -42,7 +42,7 @@ export function cliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
       return choice.kind;
     },
     keychainUnavailable: () => keychainUnavailable,
-    control: () => new ControlClient(paths.socket),
+    control: () => new AgentControlClient(paths.socket),
   };
 }
 

@@ -1,5 +1,5 @@
 import { ApprovalDecision, type AgentStatus, type ApprovalView } from '../../protocol/control.js';
-import { ControlClient } from '../control/client.js';
+import { AgentControlClient } from '../control/client.js';
 import { AgentError } from '../errors.js';
 import { parseCommand, UsageError } from './args.js';
 import type { CliContext } from './context.js';
@@ -12,9 +12,9 @@ export const APPROVE_HELP = `  tether approve ID allow-once|allow|deny
 export const CONTROL_HELP = [STATUS_HELP, REVOKE_HELP, APPROVALS_HELP, APPROVE_HELP].join('\n');
 
 /** The running agent's status, or undefined when none answers on the control socket. */
-export async function fetchAgentStatus(control: ControlClient): Promise<AgentStatus | undefined> {
+export async function fetchAgentStatus(control: AgentControlClient): Promise<AgentStatus | undefined> {
   try {
-    return await control.status();
+    return await control.call('status', {});
   } catch (err) {
     if (err instanceof AgentError && err.code === 'no-agent') return undefined;
     throw err;
@@ -71,14 +71,14 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
 export async function revokeCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommand('revoke', args, { server: { type: 'string' } });
   if (positionals.length) throw new UsageError('usage: tether revoke [--server S]');
-  const r = await requireAgent(() => ctx.control().revoke(values.server));
+  const r = await requireAgent(() => ctx.control().call('revoke', values.server ? { server: values.server } : {}));
   ctx.err(r.servers.length ? `revoked ${r.leases} lease(s) on ${r.servers.join(', ')}` : 'no connected servers');
   return 0;
 }
 
 export async function approvalsCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommand('approvals', args, { json: { type: 'boolean' } });
-  const { approvals } = await requireAgent(() => ctx.control().approvals());
+  const { approvals } = await requireAgent(() => ctx.control().call('approvals', {}));
   if (values.json) ctx.out(JSON.stringify(approvals, null, 2));
   else if (!approvals.length) ctx.out('no requests waiting');
   else for (const a of approvals) ctx.out(formatApproval(a));
@@ -89,7 +89,7 @@ export async function approveCommand(args: string[], ctx: CliContext): Promise<n
   const { positionals } = parseCommand('approve', args, {});
   const decision = ApprovalDecision.safeParse(positionals[1]);
   if (positionals.length !== 2 || !decision.success) throw new UsageError('usage: tether approve ID allow-once|allow|deny');
-  await requireAgent(() => ctx.control().approve(positionals[0]!, decision.data));
+  await requireAgent(() => ctx.control().call('approve', { id: positionals[0]!, decision: decision.data }));
   ctx.err(`${positionals[0]}: ${decision.data}`);
   return 0;
 }

@@ -1,5 +1,5 @@
 import { PROVIDERS, SUBSCRIPTION_OF } from '../../protocol/index.js';
-import { ControlClient } from '../control/client.js';
+import { AgentControlClient } from '../control/client.js';
 import { CredentialBook, knownProvider } from '../credentials.js';
 import { parseTtl } from '../forward-credential.js';
 import { importLogin } from '../login-import.js';
@@ -99,7 +99,7 @@ async function add(args: string[], ctx: CliContext, book: CredentialBook): Promi
   const control = store === 'memory' ? await runningAgent(ctx, 'a memory credential lives only in a running agent: start `tether agent` first') : undefined;
   const secret = store === 'env' ? (ctx.env[`TETHER_SECRET_${name.toUpperCase().replace(/-/g, '_')}`] ?? '') : await readSecret(`${spec.title} API key for "${name}"`);
   if (!secret) throw new AgentError('no-secret', 'no secret given: pipe it on stdin, e.g. `tether creds add openai < key.txt`');
-  if (control) await control.memorySecret(name, secret);
+  if (control) await control.call('memorySecret', { name, secret });
   const entry = await book.add({
     provider,
     name,
@@ -201,10 +201,10 @@ function list(args: string[], ctx: CliContext, book: CredentialBook): number {
   return 0;
 }
 
-async function runningAgent(ctx: CliContext, why: string): Promise<ControlClient> {
+async function runningAgent(ctx: CliContext, why: string): Promise<AgentControlClient> {
   const control = ctx.control();
   try {
-    await control.status();
+    await control.call('status', {});
   } catch (err) {
     if (err instanceof AgentError && err.code === 'no-agent') throw new AgentError('no-agent', `no tether agent is running: ${why}`);
     throw err;
@@ -215,7 +215,7 @@ async function runningAgent(ctx: CliContext, why: string): Promise<ControlClient
 /** A running agent re-reads credentials and re-offers; none running is fine. */
 async function notifyAgent(ctx: CliContext): Promise<void> {
   try {
-    const { credentials } = await ctx.control().reloadCredentials();
+    const { credentials } = await ctx.control().call('reloadCredentials', {});
     ctx.err(`the running agent now lends ${credentials.join(', ') || 'nothing'}`);
   } catch (err) {
     if (!(err instanceof AgentError && err.code === 'no-agent')) ctx.err(`tether: could not tell the running agent: ${(err as Error).message}`);

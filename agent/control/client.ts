@@ -1,16 +1,7 @@
 import http from 'node:http';
 import type { z } from 'zod';
-import {
-  AgentStatus,
-  ApprovalsResponse,
-  CONTROL_HEADER,
-  CONTROL_VERSION,
-  ControlError,
-  OkResponse,
-  ReloadResponse,
-  RevokeResponse,
-  type ApproveRequest,
-} from '../../protocol/control.js';
+import { CONTROL_HEADER, CONTROL_VERSION, ControlError } from '../../protocol/control.js';
+import { AgentControlCalls, type AgentControlCall, type AgentControlRequest, type AgentControlResponse } from '../../protocol/bridge.js';
 import { AgentError } from '../errors.js';
 
 /** A failure the agent reported, with its stable control code. */
@@ -26,38 +17,21 @@ export class ControlRequestError extends Error {
 }
 
 /** Typed client of the agent's control socket; the CLI never reaches into the agent itself. */
-export class ControlClient {
+export class AgentControlClient {
   constructor(readonly socketPath: string) {}
 
-  status(): Promise<AgentStatus> {
-    return this.call('GET', '/v1/status', AgentStatus);
-  }
-  revoke(server?: string): Promise<RevokeResponse> {
-    return this.call('POST', '/v1/revoke', RevokeResponse, server ? { server } : {});
-  }
-  approvals(): Promise<ApprovalsResponse> {
-    return this.call('GET', '/v1/approvals', ApprovalsResponse);
-  }
-  approve(id: string, decision: ApproveRequest['decision']): Promise<OkResponse> {
-    return this.call('POST', `/v1/approvals/${encodeURIComponent(id)}`, OkResponse, { decision });
-  }
-  reloadCredentials(): Promise<ReloadResponse> {
-    return this.call('POST', '/v1/credentials/reload', ReloadResponse, {});
-  }
-  memorySecret(name: string, secret: string): Promise<OkResponse> {
-    return this.call('POST', '/v1/memory-secret', OkResponse, { name, secret });
-  }
-
-  async call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
-    const { status, json } = await this.raw(method, path, body);
+  /** One call of AgentControlCalls: its route from the table, its answer checked against the table's schema. */
+  async call<C extends AgentControlCall>(name: C, request: AgentControlRequest<C>): Promise<AgentControlResponse<C>> {
+    const spec: { method: string; path: string; response: z.ZodType } = AgentControlCalls[name];
+    const { status, json } = await this.raw(spec.method, spec.path, spec.method === 'GET' ? undefined : request);
     if (status >= 400) {
       const err = ControlError.safeParse(json);
       if (err.success) throw new ControlRequestError(status, err.data.error.code, err.data.error.message);
       throw new ControlRequestError(status, 'internal', `the agent answered ${status}`);
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ControlRequestError(status, 'internal', `unexpected answer from the agent for ${path}`);
-    return parsed.data;
+    const parsed = spec.response.safeParse(json);
+    if (!parsed.success) throw new ControlRequestError(status, 'internal', `unexpected answer from the agent for ${name}`);
+    return parsed.data as AgentControlResponse<C>;
   }
 
   raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {

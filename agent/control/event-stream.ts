@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { ActivityEvent, ApprovalEvent, CONTROL_HEADER, CONTROL_VERSION, LinkEvent, SshPromptEvent, type ControlEvent } from '../../protocol/control.js';
+import { ActivityEvent, ApprovalEvent, CONTROL_EVENTS_PATH, CONTROL_HEADER, CONTROL_VERSION, LinkEvent, SshPromptEvent, type ControlEvent } from '../../protocol/control.js';
 
 const SCHEMAS = { link: LinkEvent, approval: ApprovalEvent, activity: ActivityEvent, 'ssh-prompt': SshPromptEvent } as const;
 
@@ -19,7 +19,7 @@ export function followEvents(
   let readyResolve!: () => void;
   let readyReject!: (err: Error) => void;
   const ready = new Promise<void>((res, rej) => ((readyResolve = res), (readyReject = rej)));
-  const req = http.request({ socketPath, method: 'GET', path: opts.answersSshPrompts ? '/v1/events?answer=ssh-prompts' : '/v1/events', headers: { [CONTROL_HEADER]: String(CONTROL_VERSION) } }, (res) => {
+  const req = http.request({ socketPath, method: 'GET', path: opts.answersSshPrompts ? `${CONTROL_EVENTS_PATH}?answer=ssh-prompts` : CONTROL_EVENTS_PATH, headers: { [CONTROL_HEADER]: String(CONTROL_VERSION) } }, (res) => {
     if (res.statusCode !== 200) {
       res.resume();
       const err = new Error(`the agent refused the event stream (${res.statusCode})`);

@@ -1,32 +1,8 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { z } from 'zod';
-import { ProviderName } from '../../protocol/index.js';
-import {
-  ApproveRequest,
-  CONTROL_HEADER,
-  CONTROL_VERSION,
-  MemorySecretRequest,
-  RevokeRequest,
-  SshPromptAnswerRequest,
-  SshPromptCancelRequest,
-  type ControlError,
-  type ControlEvent,
-  type CredentialView,
-} from '../../protocol/control.js';
-import {
-  AddCredentialRequest,
-  AddServerRequest,
-  AuditTailRequest,
-  CredentialNameRequest,
-  CredentialServersRequest,
-  DisconnectRequest,
-  RevokeLeaseRequest,
-  ServerNameRequest,
-  ServerRequest,
-  SettingsPatch,
-  TrustHostKeyRequest,
-} from '../../protocol/bridge.js';
+import { CONTROL_EVENTS_PATH, CONTROL_HEADER, CONTROL_VERSION, type ControlError, type ControlEvent, type CredentialView } from '../../protocol/control.js';
+import { AgentControlCalls, type AgentControlCall, type AgentControlRequest, type AgentControlResponse } from '../../protocol/bridge.js';
 import { readAuditTail } from '../audit-tail.js';
 import type { Agent } from '../agent.js';
 import type { CredentialEntry } from '../config.js';
@@ -34,6 +10,8 @@ import { AgentError } from '../errors.js';
 
 type ErrorCode = ControlError['error']['code'];
 const MAX_BODY = 128 * 1024;
+/** `METHOD /path` → call, from the one table. */
+const ROUTES = new Map<string, AgentControlCall>(Object.entries(AgentControlCalls).map(([name, spec]) => [`${spec.method} ${spec.path}`, name as AgentControlCall]));
 
 class HttpFailure extends Error {
   constructor(
@@ -103,101 +81,72 @@ export class ControlServer {
       throw new HttpFailure(400, 'version-mismatch', `client speaks tether control v${typeof version === 'string' ? version.slice(0, 10) : 'none'}, this agent speaks v${CONTROL_VERSION}: use the same tether version for both`);
     }
     const url = new URL(req.url ?? '/', 'http://agent');
-    const route = `${req.method} ${url.pathname}`;
-    const agent = this.agent;
-    switch (route) {
-      case 'GET /v1/status':
-        return send(res, 200, await agent.status(this.socketPath));
-      case 'POST /v1/revoke': {
-        const body = await readBody(req, RevokeRequest);
-        return send(res, 200, agent.revoke(body.server));
-      }
-      case 'GET /v1/approvals':
-        return send(res, 200, { approvals: agent.approvals.pending() });
-      case 'POST /v1/credentials/reload':
-        return send(res, 200, { credentials: agent.reloadCredentials() });
-      case 'POST /v1/memory-secret': {
-        const body = await readBody(req, MemorySecretRequest);
-        if (!ProviderName.safeParse(body.name).success) throw new HttpFailure(400, 'bad-request', 'credential names are lower-case letters, digits, _ and -');
-        await agent.setMemorySecret(body.name, body.secret);
-        return send(res, 200, { ok: true });
-      }
-      case 'GET /v1/events':
-        return this.events(req, res, url.searchParams.get('answer') === 'ssh-prompts');
-      // An SSH login's questions. The answer body carries a secret: it goes to the waiting login only.
-      case 'GET /v1/ssh-prompts':
-        return send(res, 200, { prompts: agent.sshPrompts.pending() });
-      case 'POST /v1/ssh-prompts/answer': {
-        const body = await readBody(req, SshPromptAnswerRequest);
-        if (!agent.sshPrompts.answer(body.id, body.answer)) throw gonePrompt(body.id);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/ssh-prompts/cancel': {
-        const body = await readBody(req, SshPromptCancelRequest);
-        if (!agent.sshPrompts.cancel(body.id)) throw gonePrompt(body.id);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/connect': {
-        const body = await readBody(req, ServerRequest);
-        await agent.connect(body.server);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/disconnect': {
-        const body = await readBody(req, DisconnectRequest);
-        await agent.disconnect(body.server);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/audit': {
-        const body = await readBody(req, AuditTailRequest);
-        return send(res, 200, { entries: await readAuditTail(agent.audit.file, body.limit ?? 200) });
-      }
-      // The tray's pages (protocol/bridge.ts). The add body carries a secret: it goes to the vault only.
-      case 'POST /v1/credentials/add': {
-        const entry = await agent.addCredential(await readBody(req, AddCredentialRequest));
-        return send(res, 200, { credential: credentialView(entry) });
-      }
-      case 'POST /v1/credentials/remove': {
-        await agent.removeCredential((await readBody(req, CredentialNameRequest)).name);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/credentials/servers': {
-        const body = await readBody(req, CredentialServersRequest);
-        return send(res, 200, { credential: credentialView(agent.setCredentialServers(body.name, body.servers)) });
-      }
-      case 'POST /v1/leases/revoke':
-        return send(res, 200, agent.revokeLease((await readBody(req, RevokeLeaseRequest)).leaseId));
-      case 'GET /v1/settings':
-        return send(res, 200, agent.settings());
-      case 'POST /v1/settings':
-        return send(res, 200, agent.updateSettings(await readBody(req, SettingsPatch)));
-      case 'GET /v1/servers':
-        return send(res, 200, { servers: agent.serverBook().list().map(({ name, source, url, hostName, user, port }) => ({ name, source, url, hostName, user, port })) });
-      case 'POST /v1/servers/add': {
-        const body = await readBody(req, AddServerRequest);
-        agent.serverBook().add(body.name, body.url);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/servers/remove': {
-        const { name } = await readBody(req, ServerNameRequest);
-        if (!agent.serverBook().remove(name)) throw new HttpFailure(404, 'not-found', `no added server named ${name}`);
-        return send(res, 200, { ok: true });
-      }
-      case 'POST /v1/host-keys/trust': {
-        const body = await readBody(req, TrustHostKeyRequest);
-        agent.trustHostKey(body.server, body.fingerprint);
-        return send(res, 200, { ok: true });
-      }
-    }
-    const approve = /^\/v1\/approvals\/([\w-]{1,64})$/.exec(url.pathname);
-    if (approve && req.method === 'POST') {
-      const body = await readBody(req, ApproveRequest);
-      if (!agent.approvals.answer(approve[1]!, body.decision)) {
-        throw new HttpFailure(404, 'not-found', `no pending approval ${approve[1]}: it was already answered or timed out`);
-      }
-      return send(res, 200, { ok: true });
-    }
-    throw new HttpFailure(404, 'not-found', `no such control route: ${req.method} ${url.pathname}`);
+    if (req.method === 'GET' && url.pathname === CONTROL_EVENTS_PATH) return this.events(req, res, url.searchParams.get('answer') === 'ssh-prompts');
+    const name = ROUTES.get(`${req.method} ${url.pathname}`);
+    if (name === undefined) throw new HttpFailure(404, 'not-found', `no such control call: ${String(req.method).slice(0, 8)} ${url.pathname.slice(0, 80)}`);
+    const spec = AgentControlCalls[name];
+    const request = spec.method === 'GET' ? {} : await readBody(req, spec.request);
+    const handler = this.handlers[name] as (request: unknown) => unknown;
+    return send(res, 200, await handler(request));
   }
+
+  /** One handler per call of the table; the type makes a call without a handler a compile error. */
+  private readonly handlers: { [C in AgentControlCall]: (request: AgentControlRequest<C>) => AgentControlResponse<C> | Promise<AgentControlResponse<C>> } = {
+    status: () => this.agent.status(this.socketPath),
+    revoke: (r) => this.agent.revoke(r.server),
+    approvals: () => ({ approvals: this.agent.approvals.pending() }),
+    approve: (r) => {
+      if (!this.agent.approvals.answer(r.id, r.decision)) throw new HttpFailure(404, 'not-found', `no pending approval ${r.id}: it was already answered or timed out`);
+      return { ok: true };
+    },
+    reloadCredentials: () => ({ credentials: this.agent.reloadCredentials() }),
+    memorySecret: async (r) => {
+      await this.agent.setMemorySecret(r.name, r.secret);
+      return { ok: true };
+    },
+    // An SSH login's questions. The answer carries a secret: it goes to the waiting login only.
+    sshPrompts: () => ({ prompts: this.agent.sshPrompts.pending() }),
+    answerSshPrompt: (r) => {
+      if (!this.agent.sshPrompts.answer(r.id, r.answer)) throw gonePrompt(r.id);
+      return { ok: true };
+    },
+    cancelSshPrompt: (r) => {
+      if (!this.agent.sshPrompts.cancel(r.id)) throw gonePrompt(r.id);
+      return { ok: true };
+    },
+    connect: async (r) => {
+      await this.agent.connect(r.server);
+      return { ok: true };
+    },
+    disconnect: async (r) => {
+      await this.agent.disconnect(r.server);
+      return { ok: true };
+    },
+    audit: async (r) => ({ entries: await readAuditTail(this.agent.audit.file, r.limit ?? 200) }),
+    // The add body carries a secret: it goes to the vault only.
+    addCredential: async (r) => ({ credential: credentialView(await this.agent.addCredential(r)) }),
+    removeCredential: async (r) => {
+      await this.agent.removeCredential(r.name);
+      return { ok: true };
+    },
+    credentialServers: (r) => ({ credential: credentialView(this.agent.setCredentialServers(r.name, r.servers)) }),
+    revokeLease: (r) => this.agent.revokeLease(r.leaseId),
+    settings: () => this.agent.settings(),
+    saveSettings: (r) => this.agent.updateSettings(r),
+    servers: () => ({ servers: this.agent.serverBook().list().map(({ name, source, url, hostName, user, port }) => ({ name, source, url, hostName, user, port })) }),
+    addServer: (r) => {
+      this.agent.serverBook().add(r.name, r.url);
+      return { ok: true };
+    },
+    removeServer: (r) => {
+      if (!this.agent.serverBook().remove(r.name)) throw new HttpFailure(404, 'not-found', `no added server named ${r.name}`);
+      return { ok: true };
+    },
+    trustHostKey: (r) => {
+      this.agent.trustHostKey(r.server, r.fingerprint);
+      return { ok: true };
+    },
+  };
 
   /**
    * Server-sent events until the client goes away. `?answer=ssh-prompts`: this client shows

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { ControlClient } from '../../agent/control/client.js';
+import { AgentControlClient } from '../../agent/control/client.js';
 import { controlBackend } from '../../agent/control/bridge-backend.js';
 import { followEvents } from '../../agent/control/event-stream.js';
 import { BridgeRouter } from '../../electron/bridge-router.js';
@@ -50,7 +50,7 @@ export async function serveRenderer(context: BrowserContext): Promise<string[]> 
  * (`answersSshPrompts: false`: a UI that does not, so ssh refuses an unknown host key at once).
  */
 export async function attachBridge(page: Page, agentSocket: string, opts: { answersSshPrompts?: boolean } = {}): Promise<{ stop: () => void }> {
-  const router = new BridgeRouter(controlBackend(new ControlClient(agentSocket)), (url) => url.startsWith(`${UI_ORIGIN}/`));
+  const router = new BridgeRouter(controlBackend(new AgentControlClient(agentSocket)), (url) => url.startsWith(`${UI_ORIGIN}/`));
   await page.exposeBinding('__tetherInvoke', (source, channel: unknown, payload: unknown) => router.handle(channel, payload, source.frame.url()));
   await page.addInitScript((prefix: string) => {
     const listeners = new Set<(e: unknown) => void>();
