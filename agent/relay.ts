@@ -10,7 +10,6 @@ import {
   providerErrorBody,
   type BinaryFrame,
   type ErrorCode,
-  type ErrorKind,
   type Message,
   type RelayAbort,
   type RelayOpen,
@@ -19,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import { DEFAULT_PROVIDER_HEAD_TIMEOUT_MS, providerRequestHeaders, requestProvider, stalledMessage, type ProviderRequest } from '../protocol/node/provider-call.js';
 import { upstreamUrl } from '../protocol/node/upstream-url.js';
+import { TETHER_ERROR_HEADER, refusal, type RefusalCode } from '../protocol/refusals.js';
 import type { ResolvedCredential } from './credentials.js';
 import type { LeaseBook } from './lease-book.js';
 import { authorizeSubscription, type ApplyAuth } from './subscription-auth.js';
@@ -162,7 +162,7 @@ class LaptopRelayStream {
   start(): void {
     this.deps.resolve(this.credential).then(
       (cred) => (cred.login ? this.callWithLogin(cred) : this.callUpstream(cred)),
-      (err: Error) => this.failBeforeHead('openai', `credential "${this.credential}" is not available: ${err.message}`),
+      (err: Error) => this.failBeforeHead('openai', 'credential-unavailable', `credential "${this.credential}" is not available: ${err.message}`),
     );
   }
 
@@ -204,8 +204,8 @@ class LaptopRelayStream {
   /** A subscription: who is calling is checked, then the login's current access token goes on (see subscription-auth.ts). */
   private callWithLogin(cred: ResolvedCredential): void {
     authorizeSubscription(cred, this.open.caller).then(
-      (outcome) => (outcome.ok ? this.callUpstream(cred, outcome.apply) : this.failBeforeHead(cred.spec.errorShape, outcome.message, outcome.status, outcome.kind)),
-      () => this.failBeforeHead(cred.spec.errorShape, `the login of "${this.credential}" failed`, 401, 'authentication'),
+      (outcome) => (outcome.ok ? this.callUpstream(cred, outcome.apply) : this.failBeforeHead(cred.spec.errorShape, outcome.code, outcome.message)),
+      () => this.failBeforeHead(cred.spec.errorShape, 'login-failed', `the login of "${this.credential}" failed`),
     );
   }
 
@@ -214,12 +214,12 @@ class LaptopRelayStream {
     this.provider = cred.spec.id;
     if (cred.minter) {
       // Forward credentials are sent to the daemon on a grant; relaying one would run its command at the server's asking.
-      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}" is lent in forward mode: the server calls the provider itself`);
+      this.failBeforeHead(cred.spec.errorShape, 'credential-unavailable', `"${this.credential}" is lent in forward mode: the server calls the provider itself`);
       return;
     }
     const target = upstreamUrl(cred.baseUrl, this.open.path);
     if (!target.ok) {
-      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}": ${target.why}`, 400, 'bad-request');
+      this.failBeforeHead(cred.spec.errorShape, 'path-escape', `"${this.credential}": ${target.why}`);
       return;
     }
     const { url } = target;
@@ -229,7 +229,7 @@ class LaptopRelayStream {
     const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_PROVIDER_HEAD_TIMEOUT_MS;
     const upstream = requestProvider(url, this.open.method, headers, timeoutMs);
     if (!upstream) {
-      this.failBeforeHead(cred.spec.errorShape, `unsupported upstream scheme ${url.protocol}`);
+      this.failBeforeHead(cred.spec.errorShape, 'upstream-unreachable', `unsupported upstream scheme ${url.protocol}`);
       return;
     }
     this.state = 'REQUESTING';
@@ -237,8 +237,8 @@ class LaptopRelayStream {
     const { req } = upstream;
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (this.state !== 'REQUESTING') this.abort(true, `upstream ${url.host} failed: ${err.code ?? err.message}`);
-      else if (upstream.timedOut) this.failBeforeHead(cred.spec.errorShape, stalledMessage(url.host, timeoutMs), 504, 'timeout');
-      else this.failBeforeHead(cred.spec.errorShape, `cannot reach ${url.host}: ${err.code ?? err.message}`);
+      else if (upstream.timedOut) this.failBeforeHead(cred.spec.errorShape, 'upstream-timeout', stalledMessage(url.host, timeoutMs));
+      else this.failBeforeHead(cred.spec.errorShape, 'upstream-unreachable', `cannot reach ${url.host}: ${err.code ?? err.message}`);
     });
     req.on('drain', () => {
       const n = this.awaitingDrain;
@@ -318,12 +318,15 @@ class LaptopRelayStream {
     } else if (this.res?.isPaused()) this.res.resume();
   }
 
-  private failBeforeHead(shape: Parameters<typeof providerErrorBody>[0], message: string, status = 502, kind: ErrorKind = 'upstream'): void {
+  /** Tether's own answer in the provider's shape, with its refusal code (protocol/refusals.ts) in the body and a header. */
+  private failBeforeHead(shape: Parameters<typeof providerErrorBody>[0], code: RefusalCode, detail: string): void {
     if (this.state === 'DONE') return;
-    const body = Buffer.from(JSON.stringify(providerErrorBody(shape, status, kind, message)));
+    const { status, kind, message } = refusal(code, { detail });
+    const body = Buffer.from(JSON.stringify(providerErrorBody(shape, status, kind, message, code)));
     const { sid } = this.open;
     this.releaseHeldCredit();
-    this.deps.peer.send({ t: 'relay.head', sid, status, headers: [['content-type', 'application/json'], ['content-length', String(body.byteLength)]] });
+    const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(body.byteLength)], [TETHER_ERROR_HEADER, code]];
+    this.deps.peer.send({ t: 'relay.head', sid, status, headers });
     this.deps.peer.sendFrame(encodeData(sid, body));
     this.deps.peer.sendFrame(encodeEnd(sid));
     this.finish(status);

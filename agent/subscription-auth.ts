@@ -1,12 +1,12 @@
 import type http from 'node:http';
-import { SUBSCRIPTION_OF, programOf, type ErrorKind, type RelayOpen } from '../protocol/index.js';
+import { SUBSCRIPTION_OF, programOf, type RelayOpen } from '../protocol/index.js';
 import type { ResolvedCredential } from './credentials.js';
 import { AgentError } from './errors.js';
 
 /** Headers a relayed request goes upstream with, edited in place. */
 export type ApplyAuth = (headers: http.OutgoingHttpHeaders) => void;
 
-export type AuthOutcome = { ok: true; apply: ApplyAuth } | { ok: false; status: number; kind: ErrorKind; message: string };
+export type AuthOutcome = { ok: true; apply: ApplyAuth } | { ok: false; code: 'caller-refused' | 'login-failed'; message: string };
 
 /**
  * The upstream authorization of a subscription credential's request: refused (403) unless
@@ -24,8 +24,7 @@ export async function authorizeSubscription(cred: ResolvedCredential, caller: Re
       const who = program ? `"${program.slice(0, 60)}" (pid ${caller!.pid})` : 'a process tether could not identify';
       return {
         ok: false,
-        status: 403,
-        kind: 'permission',
+        code: 'caller-refused',
         message: `"${cred.entry.name}" is a ${sub.plan} subscription, lent only to ${sub.client}; this request came from ${who}. To lend it to any program, add it again on the laptop with \`tether creds add ${api} --subscription --any-client --replace\``,
       };
     }
@@ -35,7 +34,7 @@ export async function authorizeSubscription(cred: ResolvedCredential, caller: Re
     token = await login.accessToken();
   } catch (err) {
     const message = err instanceof AgentError ? err.message : 'the login could not be renewed';
-    return { ok: false, status: 401, kind: 'authentication', message };
+    return { ok: false, code: 'login-failed', message };
   }
   return {
     ok: true,

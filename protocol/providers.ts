@@ -263,15 +263,20 @@ export const KEY_HEADERS: readonly KeyHeader[] = ['authorization', 'x-api-key', 
 export type ErrorKind = 'authentication' | 'permission' | 'unavailable' | 'bad-request' | 'not-found' | 'upstream' | 'timeout';
 
 /** An error body in the provider's own shape, so SDKs surface our message as they would theirs. */
-export function providerErrorBody(shape: ErrorShape, status: number, kind: ErrorKind, message: string): unknown {
+/**
+ * An error in the provider's own shape, so SDKs show it as they show the provider's. `code` is
+ * Tether's refusal code (refusals.ts), also sent as `error.tether_code` for tools that read bodies.
+ */
+export function providerErrorBody(shape: ErrorShape, status: number, kind: ErrorKind, message: string, code?: string): unknown {
   const full = `tether: ${message}`;
+  const ours = code === undefined ? {} : { tether_code: code };
   switch (shape) {
     case 'anthropic':
-      return { type: 'error', error: { type: anthropicType(kind), message: full } };
+      return { type: 'error', error: { type: anthropicType(kind), message: full, ...ours } };
     case 'gemini':
-      return { error: { code: status, message: full, status: geminiStatus(kind) } };
+      return { error: { code: status, message: full, status: geminiStatus(kind), ...ours } };
     case 'openai':
-      return { error: { message: full, type: openaiType(kind), code: kind === 'authentication' ? 'invalid_api_key' : null, param: null } };
+      return { error: { message: full, type: openaiType(kind), code: kind === 'authentication' ? 'invalid_api_key' : null, param: null, ...ours } };
   }
 }
 

@@ -44,8 +44,8 @@ describe('lease requests through POST /_tether/v1/lease', () => {
 
   it.each([
     ['denied', 'denied', 403],
-    ['timeout', 'approval-timeout', 504],
-    ['unknown-provider', 'unknown-provider', 404],
+    ['timeout', 'approval-timeout', 503],
+    ['unknown-provider', 'unknown-credential', 404],
   ] as const)('maps a %s denial to %s', async (reason, code, status) => {
     const { daemon, laptops: [laptop] } = await setup();
     const answer = controlCall(daemon, 'POST', 'lease', { provider: 'openai' });
@@ -66,12 +66,12 @@ describe('lease requests through POST /_tether/v1/lease', () => {
     expect(await laptop!.next('lease.ended')).toMatchObject({ leaseId: 'ls_toolate0001', reason: 'revoked' });
   });
 
-  it('answers no-laptop when the laptop drops while deciding', async () => {
+  it('answers laptop-left when the laptop drops while deciding', async () => {
     const { daemon, laptops: [laptop] } = await setup();
     const answer = controlCall(daemon, 'POST', 'lease', { provider: 'openai' });
     await laptop!.next('lease.request');
     laptop!.close();
-    expect(((await answer).json() as ErrorBody).error.code).toBe('no-laptop');
+    expect(((await answer).json() as ErrorBody).error.code).toBe('laptop-left');
   });
 
   it('chooses the laptop: none, several, by name, unknown name, unknown provider', async () => {
@@ -88,7 +88,7 @@ describe('lease requests through POST /_tether/v1/lease', () => {
     expect(ambiguous.error.message).toContain('bob-xps');
     expect(await code({ provider: 'openai', as: 'carol' })).toBe('unknown-laptop');
     const unknown = (await controlCall(daemon, 'POST', 'lease', { provider: 'openai', as: 'bob-xps' })).json() as ErrorBody;
-    expect(unknown.error.code).toBe('unknown-provider');
+    expect(unknown.error.code).toBe('unknown-credential');
     expect(unknown.error.message).toContain('anthropic');
     expect(await code({ provider: 'Not A Name' })).toBe('bad-request');
     const stop = autoGrant(b);

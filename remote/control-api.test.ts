@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { PAIR_CODE_ALPHABET, normalizePairCode } from '../protocol/index.js';
 import { remotePaths } from './paths.js';
 import { daemonPerTest } from './testing/daemon-per-test.js';
-import { controlCall, pairedLaptop } from './testing/harness.js';
+import { autoGrant, controlCall, pairedLaptop } from './testing/harness.js';
+import { DAEMON_CONTROL_VERSION } from '../protocol/daemon-control.js';
 
 const scene = daemonPerTest();
 
@@ -68,19 +69,41 @@ describe('control API', () => {
     });
   });
 
-  it('answers an unknown call or a bad body with bad-request', async () => {
+  it('answers an unknown call with unknown-call and a bad body with bad-request', async () => {
     const started = await scene.start();
     const unknown = await controlCall(started.daemon, 'GET', 'nope');
-    expect(unknown.status).toBe(400);
-    expect((unknown.json() as { error: { code: string } }).error.code).toBe('bad-request');
+    expect(unknown.status).toBe(404);
+    expect((unknown.json() as { error: { code: string } }).error.code).toBe('unknown-call');
     const bad = await controlCall(started.daemon, 'POST', 'release', { token: 5 });
     expect((bad.json() as { error: { code: string } }).error.code).toBe('bad-request');
   });
 
-  it.runIf(process.getuid?.() === 0)('refuses callers of another uid with 403 forbidden (needs root to switch uid)', async () => {
+  it('speaks v2 (`credential`) and, without the version header, v1 (`provider`); refuses another version by name', async () => {
+    const started = await scene.start();
+    const laptop = await pairedLaptop(started.daemon, { offer: ['openai'] });
+    scene.laptops.push(laptop);
+    const stop = autoGrant(laptop);
+    const v2 = await controlCall(started.daemon, 'POST', 'lease', { credential: 'openai' }, '2');
+    expect(v2.status).toBe(200);
+    expect(v2.json()).toMatchObject({ name: 'openai', token: expect.stringMatching(/^tth_/) });
+    expect((await controlCall(started.daemon, 'POST', 'lease', { provider: 'openai' })).status).toBe(200);
+    stop();
+    // v2 is strict: the v1 field name is an unknown key there.
+    const mixed = await controlCall(started.daemon, 'POST', 'lease', { provider: 'openai' }, '2');
+    expect(mixed.status).toBe(400);
+    expect(mixed.json()).toMatchObject({ error: { code: 'bad-request' } });
+    const future = await controlCall(started.daemon, 'GET', 'status', undefined, '9');
+    expect(future.status).toBe(400);
+    expect(future.headers['x-tether-error']).toBe('version-mismatch');
+    expect((future.json() as { error: { message: string } }).error.message).toMatch(/v9.*v1 and v2/);
+    // The daemon says which version it speaks, for the CLI to pick.
+    expect(JSON.parse(fs.readFileSync(remotePaths(started.home).daemonJson, 'utf8')).controlVersion).toBe(DAEMON_CONTROL_VERSION);
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses callers of another uid with 403 other-user (needs root to switch uid)', async () => {
     const started = await scene.start();
     const out = await callAs(65534, `${started.daemon.proxyUrl}/_tether/v1/status`);
     expect(out).toMatch(/^403 /);
-    expect(JSON.parse(out.slice(4)).error.code).toBe('forbidden');
+    expect(JSON.parse(out.slice(4)).error.code).toBe('other-user');
   });
 });

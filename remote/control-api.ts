@@ -1,51 +1,45 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DisplayName, ProviderName, PublicKey, formatPairCode, type ProcessInfo } from '../protocol/index.js';
+import { formatPairCode, type ProcessInfo } from '../protocol/index.js';
+import { DAEMON_CONTROL_HEADER, DAEMON_CONTROL_ROOT, DAEMON_CONTROL_ROUTES, DAEMON_CONTROL_VERSIONS, leaseCallFromV1, type DaemonControlCall } from '../protocol/daemon-control.js';
+import { DaemonControlSchemas, type DaemonControlCheckedRequest, type DaemonControlResponse } from '../protocol/daemon-control-schemas.js';
+import { refusal, type Refusal, type RefusalCode, type RefusalFacts } from '../protocol/refusals.js';
 import { LeaseRequestError, type AgentLink } from './agent-link.js';
 import { grantLease } from './lease-grant.js';
 import type { DaemonView } from './daemon-view.js';
 import type { Lease } from './lease-table.js';
 import { markAuthenticated } from './listener-budget.js';
 import { identifyPeer, type PeerIdentity } from './peer-process.js';
-import { sendJson } from './proxy.js';
+import { sendControlRefusal, sendJson } from './http-answers.js';
 import { TETHER_VERSION } from './version.js';
 
-export type ControlErrorCode =
-  | 'no-laptop'
-  | 'ambiguous-laptop'
-  | 'unknown-laptop'
-  | 'unknown-provider'
-  | 'denied'
-  | 'approval-timeout'
-  | 'forbidden'
-  | 'bad-request';
-
-const STATUS: Record<ControlErrorCode, number> = {
-  'no-laptop': 503,
-  'ambiguous-laptop': 409,
-  'unknown-laptop': 404,
-  'unknown-provider': 404,
-  denied: 403,
-  'approval-timeout': 504,
-  forbidden: 403,
-  'bad-request': 400,
-};
-
-export class ControlError extends Error {
-  override readonly name = 'ControlError';
-  constructor(
-    readonly code: ControlErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** A refusal of the control API: thrown by a handler, answered as `{error: {code, message}}`. */
+export class DaemonControlRefusal extends Error {
+  override readonly name = 'DaemonControlRefusal';
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
   }
 }
 
+const refuse = (code: RefusalCode, facts?: RefusalFacts) => new DaemonControlRefusal(refusal(code, facts));
+
 const MAX_BODY = 64 * 1024;
-const PURPOSES = ['token', 'env', 'exec'] as const;
+/** `METHOD /path` → call, from the one table. */
+const ROUTES = new Map<string, DaemonControlCall>(Object.entries(DAEMON_CONTROL_ROUTES).map(([name, spec]) => [`${spec.method} ${spec.path}`, name as DaemonControlCall]));
+const CALL_LIST = Object.values(DAEMON_CONTROL_ROUTES).map((c) => c.path.slice(c.path.lastIndexOf('/') + 1)).join(',');
+
+interface CallContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  peer: PeerIdentity;
+}
+
+type Handlers = {
+  [C in DaemonControlCall]: (request: DaemonControlCheckedRequest<C>, ctx: CallContext) => DaemonControlResponse<C> | Promise<DaemonControlResponse<C> | undefined>;
+};
 
 /**
- * The local control API (`/_tether/v1/…`) used by the server CLI. Permission first: only
- * processes of the daemon's own uid, as the kernel reports them, may call it.
+ * The daemon's control API (protocol/daemon-control.ts) used by the server CLI. Permission first:
+ * only processes of the daemon's own uid, as the kernel reports them, may call it.
  */
 export class ControlApi {
   constructor(private readonly view: DaemonView) {}
@@ -53,31 +47,46 @@ export class ControlApi {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const peer = await this.peerOf(req);
-      if (!peer || peer.uid !== this.view.uid) {
-        throw new ControlError('forbidden', `only processes of uid ${this.view.uid} may use this daemon's control API`);
-      }
+      if (!peer || peer.uid !== this.view.uid) throw refuse('other-user', { detail: `only processes of uid ${this.view.uid} may use this daemon's control API` });
       // Our own uid: a long call (a lease waiting for approval) is no longer held to the pre-auth deadline.
       markAuthenticated(req.socket);
+      const version = versionOf(req);
       const route = `${req.method ?? 'GET'} ${(req.url ?? '').split('?')[0]}`;
-      switch (route) {
-        case 'POST /_tether/v1/lease':
-          return await this.lease(req, res, peer);
-        case 'POST /_tether/v1/release':
-          return sendJson(res, 200, this.release(await readJson(req)));
-        case 'GET /_tether/v1/status':
-          return sendJson(res, 200, this.status());
-        case 'POST /_tether/v1/pair-code':
-          return sendJson(res, 200, this.pairCode());
-        case 'POST /_tether/v1/retire':
-          return this.retire(await readJson(req), res);
-        default:
-          throw new ControlError('bad-request', `no control call ${route.slice(0, 80)}: this daemon speaks /_tether/v1/{lease,release,status,pair-code,retire}`);
+      const name = ROUTES.get(route);
+      if (name === undefined) throw refuse('unknown-call', { detail: `no control call ${route.slice(0, 80)}: this daemon speaks ${DAEMON_CONTROL_ROOT}/v1/{${CALL_LIST}}` });
+      let body = DAEMON_CONTROL_ROUTES[name].method === 'GET' ? {} : await readJson(req);
+      if (name === 'lease' && version === 1) body = leaseCallFromV1(body);
+      const checked = DaemonControlSchemas[name].request.safeParse(body);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw refuse('bad-request', { detail: `${name}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
       }
+      const handler = this.handlers[name] as (request: unknown, ctx: CallContext) => unknown;
+      const answer = await handler(checked.data, { req, res, peer });
+      if (answer !== undefined) sendJson(res, 200, answer);
     } catch (err) {
-      if (!(err instanceof ControlError)) throw err;
-      if (!res.headersSent) sendJson(res, STATUS[err.code], { error: { code: err.code, message: err.message } });
+      if (!(err instanceof DaemonControlRefusal)) throw err;
+      if (!res.headersSent) sendControlRefusal(res, err.refusal);
     }
   }
+
+  private readonly handlers: Handlers = {
+    lease: (r, ctx) => this.lease(r, ctx),
+    release: (r) => {
+      const released = this.view.handles.release(r.token) || this.view.leases.release(r.token);
+      this.view.retirement.check();
+      return { released };
+    },
+    status: () => this.status(),
+    pairCode: () => this.pairCode(),
+    // `tether attach` with another bundle or heartbeat: make way now if nobody else depends on this daemon, else once nobody does.
+    retire: (r, { res }) => {
+      const answer = this.view.retirement.request(r.agentKey);
+      // Answer first: the caller waits for this process to exit, then starts the new daemon.
+      if (answer.retiring) res.once('finish', () => this.view.retirement.fire('replaced by a newer bundle or other settings'));
+      return answer;
+    },
+  };
 
   private async peerOf(req: IncomingMessage): Promise<PeerIdentity | undefined> {
     const s = req.socket;
@@ -89,38 +98,29 @@ export class ControlApi {
     );
   }
 
-  private async lease(req: IncomingMessage, res: ServerResponse, peer: PeerIdentity): Promise<void> {
-    const body = await readJson(req);
-    const provider = ProviderName.safeParse(body.provider);
-    if (!provider.success) throw new ControlError('bad-request', 'provider must be a credential name such as "openai"');
-    const as = body.as === undefined || body.as === '' ? undefined : DisplayName.safeParse(body.as);
-    if (as && !as.success) throw new ControlError('bad-request', '"as" must be a laptop name');
-    const purpose = body.purpose ?? 'token';
-    if (!PURPOSES.includes(purpose as (typeof PURPOSES)[number])) throw new ControlError('bad-request', 'purpose must be token, env or exec');
-
-    const link = this.chooseLink(as?.data);
-    const offered = link.providers.find((p) => p.name === provider.data);
+  private async lease(call: DaemonControlCheckedRequest<'lease'>, { req, res, peer }: CallContext): Promise<DaemonControlResponse<'lease'> | undefined> {
+    const link = this.chooseLink(call.as);
+    const offered = link.providers.find((p) => p.name === call.credential);
     if (!offered) {
-      const names = link.providers.map((p) => p.name).join(', ') || 'nothing yet';
-      throw new ControlError('unknown-provider', `${link.name} does not lend "${provider.data}" (it offers: ${names}): add it on the laptop with \`tether creds add\``);
+      throw refuse('unknown-credential', { laptop: link.name, name: call.credential, detail: `it offers: ${link.providers.map((p) => p.name).join(', ') || 'nothing yet'}` });
     }
     const process: ProcessInfo = peer.process ?? { pid: 0, uid: peer.uid, cmdline: [], parents: [] };
     let lease;
     try {
-      lease = await grantLease(this.view, link, offered, purpose as (typeof PURPOSES)[number], process);
+      lease = await grantLease(this.view, link, offered, call.purpose, process);
     } catch (err) {
-      if (err instanceof LeaseRequestError) throw controlErrorOf(err, link.name);
+      if (err instanceof LeaseRequestError) throw refusalOfGrant(err, link.name, call.credential);
       throw err;
     }
     if (res.destroyed || req.socket.destroyed) {
       // Nobody is left to receive the token: don't leave it live.
       this.view.leases.release(lease.token);
-      return;
+      return undefined;
     }
     // `tether exec` asks for a handle: a key its child keeps across reconnects (exec-handles.ts).
-    const handle = body.handle === true ? this.view.handles.create(lease, link, process) : undefined;
+    const handle = call.handle === true ? this.view.handles.create(lease, link, process) : undefined;
     const proxyUrl = this.view.proxyUrl;
-    sendJson(res, 200, {
+    return {
       token: handle?.token ?? lease.token,
       leaseId: lease.leaseId,
       name: lease.name,
@@ -130,47 +130,30 @@ export class ControlApi {
       expiresAt: new Date(lease.expiresAt).toISOString(),
       baseUrl: `${proxyUrl}/${lease.name}`,
       proxyUrl,
-    });
+    };
   }
 
   private chooseLink(as: string | undefined): AgentLink {
     const links = this.view.links().filter((l) => l.isOpen);
     const names = links.map((l) => l.name).join(', ');
-    const noLaptop = () => new ControlError('no-laptop', 'no laptop is connected to this server: connect one with `tether agent --connect …` or the tray app');
+    const noLaptop = () => refuse('no-laptop');
     if (as !== undefined) {
       const named = links.filter((l) => l.name === as);
       // Two laptops under one name (both default to their host name) must not be guessed between.
       if (named.length > 1) {
         const ids = named.map((l) => l.info.agentId).join(', ');
-        throw new ControlError('ambiguous-laptop', `several laptops are named "${as}" (${ids}): give one another name with \`tether agent --name\``);
+        throw refuse('ambiguous-laptop', { detail: `several laptops are named "${as}" (${ids}): give one another name with \`tether agent --name\`` });
       }
       if (named[0]) return named[0];
       if (links.length === 0) throw noLaptop();
-      throw new ControlError('unknown-laptop', `no laptop named "${as}" is connected (connected: ${names}): fix --as or TETHER_AS`);
+      throw refuse('unknown-laptop', { detail: `no laptop named "${as}" is connected (connected: ${names}): fix --as or TETHER_AS` });
     }
     if (links.length === 0) throw noLaptop();
-    if (links.length > 1) throw new ControlError('ambiguous-laptop', `several laptops are connected (${names}): pick one with --as NAME or TETHER_AS`);
+    if (links.length > 1) throw refuse('ambiguous-laptop', { detail: `several laptops are connected (${names}): pick one with --as NAME or TETHER_AS` });
     return links[0] as AgentLink;
   }
 
-  private release(body: Record<string, unknown>): { released: boolean } {
-    if (typeof body.token !== 'string' || body.token.length > 200) throw new ControlError('bad-request', 'release needs {"token": "tth_…"}');
-    const released = this.view.handles.release(body.token) || this.view.leases.release(body.token);
-    this.view.retirement.check();
-    return { released };
-  }
-
-  /** `tether attach` with another bundle or heartbeat: make way now if nobody else depends on this daemon, else once nobody does. */
-  private retire(body: Record<string, unknown>, res: ServerResponse): void {
-    const key = PublicKey.safeParse(body.agentKey);
-    if (!key.success) throw new ControlError('bad-request', 'retire needs {"agentKey": "<the attaching laptop\'s key>"}');
-    const answer = this.view.retirement.request(key.data);
-    // Answer first: the caller waits for this process to exit, then starts the new daemon.
-    if (answer.retiring) res.once('finish', () => this.view.retirement.fire('replaced by a newer bundle or other settings'));
-    sendJson(res, 200, answer);
-  }
-
-  private status(): object {
+  private status(): DaemonControlResponse<'status'> {
     const leases = this.view.leases.list();
     return {
       serverId: this.view.serverId,
@@ -202,7 +185,7 @@ export class ControlApi {
     };
   }
 
-  private pairCode(): object {
+  private pairCode(): DaemonControlResponse<'pairCode'> {
     const issued = this.view.pairCodes.issue();
     return {
       code: formatPairCode(issued.code),
@@ -215,19 +198,31 @@ export class ControlApi {
   }
 }
 
-function controlErrorOf(err: LeaseRequestError, laptop: string): ControlError {
+/** The laptop's answer to a lease request, as the control API's refusal. */
+function refusalOfGrant(err: LeaseRequestError, laptop: string, name: string): DaemonControlRefusal {
   switch (err.code) {
     case 'denied':
-      return new ControlError('denied', `denied on the laptop (${laptop}): ask its owner, or approve it there next time`);
+      return refuse('denied', { laptop });
     case 'approval-timeout':
-      return new ControlError('approval-timeout', `nobody answered the request on ${laptop} in time: approve it on the laptop when it asks`);
+      return refuse('approval-timeout', { laptop });
     case 'unknown-provider':
-      return new ControlError('unknown-provider', `${laptop} does not lend that credential: add it on the laptop with \`tether creds add\``);
+      return refuse('unknown-credential', { laptop, name });
     case 'no-laptop':
-      return new ControlError('no-laptop', `${laptop} disconnected before answering: reconnect it and try again`);
+      return refuse('laptop-left', { laptop });
     case 'error':
-      return new ControlError('denied', `${laptop} could not grant the lease (${err.message.slice(0, 200)}): check the laptop`);
+      return refuse('grant-failed', { laptop, detail: err.message.slice(0, 200) });
   }
+}
+
+/** Absent: v1, the bundles before the header. Anything else must be a version this daemon speaks. */
+function versionOf(req: IncomingMessage): number {
+  const header = req.headers[DAEMON_CONTROL_HEADER];
+  if (header === undefined) return 1;
+  const version = Number(header);
+  if (!DAEMON_CONTROL_VERSIONS.includes(version)) {
+    throw refuse('version-mismatch', { detail: `the CLI speaks daemon control v${String(header).slice(0, 10)}, this daemon speaks v${DAEMON_CONTROL_VERSIONS.join(' and v')}: run the same tether bundle for both` });
+  }
+  return version;
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -235,7 +230,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).byteLength;
-    if (size > MAX_BODY) throw new ControlError('bad-request', 'request body too large');
+    if (size > MAX_BODY) throw refuse('bad-request', { detail: 'request body too large' });
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
@@ -244,9 +239,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ControlError('bad-request', 'request body is not JSON');
+    throw refuse('bad-request', { detail: 'request body is not JSON' });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ControlError('bad-request', 'request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse('bad-request', { detail: 'request body must be a JSON object' });
   return parsed as Record<string, unknown>;
 }
 

@@ -23,7 +23,8 @@ import { remotePaths } from './paths.js';
 import { ensurePrivateDir, writeFileAtomic } from './private-files.js';
 import { ListenerBudget, PRE_AUTH_LIMITS, closeUnauthenticatedAfterAnswer, type BudgetLimits } from './listener-budget.js';
 import { PenaltyBox, type PenaltyOptions } from './penalty.js';
-import { createProxyServer } from './proxy.js';
+import { createLoopbackServer } from './loopback-server.js';
+import { DAEMON_CONTROL_VERSION } from '../protocol/daemon-control.js';
 import { ExecHandles } from './exec-handles.js';
 import { Retirement } from './retirement.js';
 import { loadOrCreateTlsIdentity } from './tls-identity.js';
@@ -69,6 +70,8 @@ export interface DaemonEvents {
 export interface DaemonState {
   pid: number;
   version: string;
+  /** The newest control API version it speaks (protocol/daemon-control.ts); absent: v1. */
+  controlVersion?: number;
   serverId: string;
   socket: string;
   proxyUrl: string;
@@ -178,7 +181,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     links: () => [...links.values()],
     findLink: (id) => links.get(id),
   };
-  const proxy = createProxyServer(view, new ControlApi(view));
+  const proxy = createLoopbackServer(view, new ControlApi(view));
   // Loopback: every local user looks the same, so only the total cap applies.
   new ListenerBudget('proxy port', limits, report).watch(proxy);
   closeUnauthenticatedAfterAnswer(proxy, limits);
@@ -195,6 +198,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
   const state: DaemonState = {
     pid: process.pid,
     version: TETHER_VERSION,
+    controlVersion: DAEMON_CONTROL_VERSION,
     serverId,
     socket: socketPath,
     proxyUrl,

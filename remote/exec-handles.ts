@@ -1,4 +1,5 @@
-import { LEASE_TOKEN_PREFIX, type ErrorKind, type ProcessInfo } from '../protocol/index.js';
+import { LEASE_TOKEN_PREFIX, type ProcessInfo } from '../protocol/index.js';
+import type { RefusalCode, RefusalFacts } from '../protocol/refusals.js';
 import { LeaseRequestError, type AgentLink, type OfferedCredential } from './agent-link.js';
 import { randomToken, sha256Hex } from '../protocol/node/crypto.js';
 import { StatField, readProcStat } from '../protocol/node/proc-stat.js';
@@ -26,14 +27,12 @@ export interface ExecHandle {
   binding: Promise<Lease> | undefined;
 }
 
-export type HandleAnswer = { ok: true; lease: Lease } | { ok: false; status: number; kind: ErrorKind; why: string };
+export type HandleAnswer = { ok: true; lease: Lease } | { ok: false; code: RefusalCode; facts: RefusalFacts };
 
 export interface HandleContext extends GrantContext {
   links(): AgentLink[];
   findLink(linkId: string): AgentLink | undefined;
 }
-
-const RELEASED_WHY = 'this `tether exec` has ended: its key works no more';
 
 /**
  * Handles by token, in memory only. A handle holds no credential: while its laptop is away
@@ -73,9 +72,9 @@ export class ExecHandles {
     return this.byToken.get(token);
   }
 
-  /** Why a released handle's token no longer works; undefined for any other token. */
-  releasedWhy(token: string): string | undefined {
-    return this.released.has(sha256Hex(token)) ? RELEASED_WHY : undefined;
+  /** A released handle's token (its exec ended), so a late request hears why. */
+  isReleased(token: string): boolean {
+    return this.released.has(sha256Hex(token));
   }
 
   /** The exec ended: the handle and its current lease end now. */
@@ -101,7 +100,7 @@ export class ExecHandles {
     // An exec killed too hard to release its handles must not get a new lease.
     if (processStartOf(handle.process.pid) !== handle.processStart) {
       this.release(handle.token);
-      return { ok: false, status: 401, kind: 'authentication', why: RELEASED_WHY };
+      return { ok: false, code: 'exec-ended', facts: {} };
     }
     const link = this.ctx.links().find((l) => l.isOpen && l.info.agentKey === handle.agentKey);
     const offered = link?.providers.find((p) => p.name === handle.name);
@@ -145,25 +144,22 @@ function processStartOf(pid: number): string | undefined {
 }
 
 function away(handle: ExecHandle): HandleAnswer {
-  return {
-    ok: false,
-    status: 503,
-    kind: 'unavailable',
-    why: `laptop away: ${handle.laptop} is not connected to this server; this tool's requests work again once it reconnects`,
-  };
+  return { ok: false, code: 'laptop-away', facts: { laptop: handle.laptop } };
 }
 
+/** The laptop's refusal, for a tool that keeps its key: a withdrawn credential is a 401, a laptop that left is "away". */
 function refusal(handle: ExecHandle, err: LeaseRequestError): HandleAnswer {
+  const facts = { laptop: handle.laptop, name: handle.name };
   switch (err.code) {
     case 'denied':
-      return { ok: false, status: 403, kind: 'permission', why: `denied on the laptop (${handle.laptop}): ask its owner, or approve it there next time` };
+      return { ok: false, code: 'denied', facts };
     case 'approval-timeout':
-      return { ok: false, status: 503, kind: 'unavailable', why: `nobody answered the request on ${handle.laptop} in time: approve it on the laptop when it asks` };
+      return { ok: false, code: 'approval-timeout', facts };
     case 'unknown-provider':
-      return { ok: false, status: 401, kind: 'authentication', why: `${handle.laptop} no longer lends "${handle.name}": add it on the laptop with \`tether creds add\`` };
+      return { ok: false, code: 'credential-withdrawn', facts };
     case 'no-laptop':
       return away(handle);
     case 'error':
-      return { ok: false, status: 502, kind: 'upstream', why: `${handle.laptop} could not grant the lease: check the laptop` };
+      return { ok: false, code: 'grant-failed', facts };
   }
 }

@@ -1,7 +1,9 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { providerErrorBody, providerSpec, type ErrorKind, type ErrorShape, type ForwardGrant, type ForwardSecret } from '../protocol/index.js';
+import { providerSpec, type ErrorShape, type ForwardGrant, type ForwardSecret } from '../protocol/index.js';
+import type { RefusalCode } from '../protocol/refusals.js';
+import { sendProviderRefusal } from './http-answers.js';
 import { providerRequestHeaders, requestProvider, stalledMessage } from '../protocol/node/provider-call.js';
 import { upstreamUrl } from '../protocol/node/upstream-url.js';
 import { providerResponseHeaders, relayRequestHeaders } from './http-headers.js';
@@ -72,10 +74,8 @@ export class ForwardedCredential {
   }
 }
 
-function fail(res: ServerResponse, shape: ErrorShape, status: number, kind: ErrorKind, why: string): void {
-  const body = JSON.stringify(providerErrorBody(shape, status, kind, why));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-  res.end(body);
+function fail(res: ServerResponse, shape: ErrorShape, code: RefusalCode, detail: string): void {
+  sendProviderRefusal(res, shape, code, { detail });
 }
 
 export interface ForwardCall {
@@ -98,19 +98,19 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
   const { provider, method, path, shape } = call;
   const value = fwd.headerValue();
   if (value === undefined) {
-    fail(res, shape, 401, 'authentication', 'the forwarded credential expired or was revoked: run `tether token` again (the laptop renews it while connected)');
+    fail(res, shape, 'lease-ended', 'the forwarded credential expired or was revoked: run `tether token` again (the laptop renews it while connected)');
     return;
   }
   const target = upstreamUrl(fwd.baseUrl, path);
   if (!target.ok) {
-    fail(res, shape, 400, 'bad-request', target.why);
+    fail(res, shape, 'path-escape', target.why);
     return;
   }
   const { url } = target;
   const headers = providerRequestHeaders(relayRequestHeaders(req.rawHeaders), providerSpec(provider)?.requiredHeaders ?? {}, fwd.keyHeader, value);
   const upstream = requestProvider(url, method, headers, call.timeoutMs);
   if (!upstream) {
-    fail(res, shape, 502, 'upstream', `unsupported upstream scheme ${url.protocol}`);
+    fail(res, shape, 'upstream-unreachable', `unsupported upstream scheme ${url.protocol}`);
     return;
   }
   const up = upstream.req;
@@ -124,7 +124,7 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
       res.writeHead(upRes.statusCode ?? 502, providerResponseHeaders(upRes.rawHeaders));
     } catch {
       upRes.destroy();
-      fail(res, shape, 502, 'upstream', 'the provider sent response headers that cannot be forwarded');
+      fail(res, shape, 'relay-failed', 'the provider sent response headers that cannot be forwarded');
       return;
     }
     upRes.pipe(res);
@@ -134,9 +134,9 @@ export function forwardRequest(fwd: ForwardedCredential, call: ForwardCall, req:
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     if (answered || res.headersSent) res.destroy();
-    else if (upstream.timedOut) fail(res, shape, 504, 'timeout', stalledMessage(url.host, call.timeoutMs));
-    else if (fwd.headerValue() === undefined) fail(res, shape, 401, 'authentication', 'the lease was revoked while the request was under way');
-    else fail(res, shape, 502, 'upstream', `cannot reach ${url.host}: ${err.code ?? 'connection failed'}`);
+    else if (upstream.timedOut) fail(res, shape, 'upstream-timeout', stalledMessage(url.host, call.timeoutMs));
+    else if (fwd.headerValue() === undefined) fail(res, shape, 'lease-ended', 'the lease was revoked while the request was under way');
+    else fail(res, shape, 'upstream-unreachable', `cannot reach ${url.host}: ${err.code ?? 'connection failed'}`);
   });
   res.on('close', () => {
     if (!res.writableFinished) up.destroy();

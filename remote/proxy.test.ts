@@ -14,20 +14,21 @@ async function setup() {
 
 describe('proxy request checks', () => {
   it.each([
-    ['a foreign Host', 'Host: evil.example\r\n'],
-    ['a foreign Host with a port', 'Host: evil.example:80\r\n'],
-    ['an empty Host', 'Host: \r\n'],
-    ['no Host', ''],
-    ['an Origin', 'Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n'],
-    ['a Referer', 'Host: localhost\r\nReferer: http://evil.example/x\r\n'],
-  ])('refuses %s with 403, on the proxy and the control API', async (_what, headers) => {
+    ['a foreign Host', 'Host: evil.example\r\n', 'not-loopback'],
+    ['a foreign Host with a port', 'Host: evil.example:80\r\n', 'not-loopback'],
+    ['an empty Host', 'Host: \r\n', 'not-loopback'],
+    ['no Host', '', 'not-loopback'],
+    ['an Origin', 'Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n', 'browser-request'],
+    ['a Referer', 'Host: localhost\r\nReferer: http://evil.example/x\r\n', 'browser-request'],
+  ])('refuses %s with 403, on the proxy and the control API', async (_what, headers, code) => {
     const { daemon } = await setup();
     for (const path of ['/openai/v1/models', '/_tether/v1/status']) {
       const answer = await rawStatus(portOf(daemon.proxyUrl), `GET ${path} HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`);
       // Node's own parser already answers 400 to an HTTP/1.1 request with no Host at all.
       if (headers === '' && answer.status === 400) continue;
       expect(answer.status).toBe(403);
-      expect(answer.text).toContain('"code":"forbidden"');
+      expect(answer.text).toContain(`"code":"${code}"`);
+      expect(answer.text.toLowerCase()).toContain(`x-tether-error: ${code}`);
     }
   });
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendProviderRefusal } from './http-answers.js';
 import {
   ProtocolError,
   RELAY_WINDOW,
@@ -7,7 +8,6 @@ import {
   encodeCredit,
   encodeData,
   encodeEnd,
-  providerErrorBody,
   type ErrorCode,
   type ErrorShape,
   type Message,
@@ -218,10 +218,8 @@ export class DaemonRelayStream {
       return;
     }
     const ended = this.host.leaseEndedWhy(this.open.leaseId);
-    const status = ended ? 401 : 502;
-    const body = JSON.stringify(ended ? providerErrorBody(this.errorShape, 401, 'authentication', ended) : providerErrorBody(this.errorShape, 502, 'upstream', reason));
-    this.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    this.res.end(body);
+    if (ended) sendProviderRefusal(this.res, this.errorShape, 'lease-ended', { detail: ended });
+    else sendProviderRefusal(this.res, this.errorShape, 'relay-failed', { detail: reason });
   }
 
   private finish(): void {

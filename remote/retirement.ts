@@ -1,19 +1,10 @@
 import type { AgentLink } from './agent-link.js';
 import type { ExecHandles } from './exec-handles.js';
+import type { RetireAnswer } from '../protocol/daemon-control-schemas.js';
 
-/** Who still depends on this daemon, besides the laptop asking it to make way. */
-export interface InUse {
-  /** Other laptops with an open link. */
-  laptops: string[];
-  /** Live `tether exec` handles (any laptop's): a restart would forget them and break those children. */
-  execs: number;
-}
-
-export interface RetireAnswer {
-  /** True: the daemon ends every lease, says bye and exits now. False: it stays while in use. */
-  retiring: boolean;
-  inUse: InUse;
-}
+/** Who still depends on this daemon, besides the laptop asking it to make way (the retire call's answer). */
+export type InUse = RetireAnswer['inUse'];
+export type { RetireAnswer };
 
 /**
  * A daemon asked to make way for another bundle or other settings (`tether attach`). It goes

@@ -58,7 +58,7 @@ describe('lease requests', () => {
 
     await world.startAgent();
     const unknown = await world.token('gemini');
-    expect(unknown.code).toBe(ExitCode.unknownProvider);
+    expect(unknown.code).toBe(ExitCode.unknownCredential);
     expect(unknown.stderr).toMatch(/openai/); // says what the laptop does offer
   });
 

@@ -276,7 +276,7 @@ describe('credentials, settings and per-lease revoke', () => {
     const limited = await page.evaluate(() => (window as unknown as { tether: TetherBridge }).tether.call('credentialServers', { name: 'work', servers: ['other-box'] }));
     expect(limited.ok).toBe(true);
     await page.locator('tr[data-credential="work"]').getByText('other-box').waitFor();
-    expect((await world.token('work')).code).toBe(ExitCode.unknownProvider);
+    expect((await world.token('work')).code).toBe(ExitCode.unknownCredential);
     expect((await world.token('openai')).code).toBe(ExitCode.ok);
     await page.getByRole('button', { name: 'Choose servers for work' }).click();
     await page.getByRole('checkbox', { name: 'other-box' }).uncheck();

@@ -2,6 +2,7 @@
 // expiry, one refresh for many callers, rotated refresh tokens written back, a revoked login
 // said once, a week of renewals on a moved clock, the vendor's client check, and imports
 // that would log the laptop's own CLI out refused with the reason.
+import { refusal } from '../protocol/refusals.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -213,12 +214,14 @@ describe("lent to the vendor's own client only", () => {
     expect(headers['anthropic-beta']).toBe('prompt-caching-2024-07-31,fine-grained-tool-streaming-2025-05-14,oauth-2025-04-20');
 
     const refused = await authorizeSubscription(cred(), { pid: 43, cmdline: ['python3', 'steal.py'] });
-    expect(refused).toMatchObject({ ok: false, status: 403, kind: 'permission' });
+    expect(refused).toMatchObject({ ok: false, code: 'caller-refused' });
     if (!refused.ok) {
       expect(refused.message).toMatch(/is a Claude Pro\/Max subscription, lent only to Claude Code; this request came from "python3" \(pid 43\).*--any-client/);
-      expect(providerErrorBody('anthropic', 403, refused.kind, refused.message)).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+      const { status, kind } = refusal(refused.code);
+      expect(status).toBe(403);
+      expect(providerErrorBody('anthropic', status, kind, refused.message, refused.code)).toMatchObject({ type: 'error', error: { type: 'permission_error', tether_code: 'caller-refused' } });
     }
-    expect(await authorizeSubscription(cred(), undefined)).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(/a process tether could not identify/) });
+    expect(await authorizeSubscription(cred(), undefined)).toMatchObject({ ok: false, code: 'caller-refused', message: expect.stringMatching(/a process tether could not identify/) });
     expect(await authorizeSubscription(cred(true), { pid: 43, cmdline: ['python3', 'steal.py'] })).toMatchObject({ ok: true });
   });
 });

@@ -6,8 +6,9 @@ import { remotePaths, tetherHome } from '../paths.js';
 import { TETHER_VERSION } from '../version.js';
 import { ownBundleHash } from '../bundle-hash.js';
 import type { DaemonState } from '../daemon.js';
-import type { RetireAnswer } from '../retirement.js';
-import { CliError, ControlClient } from './control-client.js';
+import type { RetireAnswer } from '../../protocol/daemon-control-schemas.js';
+import { CliError, DaemonControlClient } from './control-client.js';
+import { answerOf } from './daemon-answers.js';
 import { ExitCode } from './exit-codes.js';
 
 export const DEFAULT_IDLE_EXIT_MS = 10 * 60_000;
@@ -82,9 +83,9 @@ export async function attachCommand(args: string[]): Promise<number> {
  */
 async function askToRetire(home: string, state: DaemonState, agentKey: string): Promise<RetireAnswer> {
   try {
-    const client = ControlClient.locate(home);
+    const client = DaemonControlClient.locate(home);
     if (client.state.pid !== state.pid) return { retiring: false, inUse: { laptops: [], execs: 0 } };
-    return await client.call<RetireAnswer>('POST', 'retire', { agentKey }, 5000);
+    return await client.call('retire', { agentKey }, answerOf('retire'), 5000);
   } catch {
     return { retiring: false, inUse: { laptops: [], execs: 0 } };
   }

@@ -1,22 +1,23 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { CliError, ControlClient } from './control-client.js';
+import { CliError, DaemonControlClient } from './control-client.js';
+import { answerOf } from './daemon-answers.js';
 import { ExitCode } from './exit-codes.js';
 import { lease, release, type Purpose } from './token-command.js';
 import { SHELLS, defaultShell, formatEnvironment, providersWithHelpers, shellFrom, toolEnvironment, type ToolEnvironment } from './tool-env.js';
-import type { LeaseAnswer, StatusAnswer } from './types.js';
+import type { LeaseAnswer } from '../../protocol/daemon-control.js';
 import { providerSpec } from '../../protocol/providers.js';
 
 
 /** The credential names to lease: the ones asked for, or everything the chosen laptop offers. */
-async function chooseProviders(client: ControlClient, list: string | undefined, as: string | undefined): Promise<string[]> {
+async function chooseProviders(client: DaemonControlClient, list: string | undefined, as: string | undefined): Promise<string[]> {
   if (list !== undefined) {
     const names = list.split(',').map((p) => p.trim()).filter(Boolean);
     if (names.length === 0) throw new CliError(ExitCode.usage, '--provider needs at least one name, e.g. --provider openai,anthropic');
     return [...new Set(names)];
   }
-  const status = await client.call<StatusAnswer>('GET', 'status');
+  const status = await client.call('status', {}, answerOf('status'));
   const laptops = as ? status.laptops.filter((l) => l.name === as) : status.laptops;
   const connected = status.laptops.map((l) => l.name).join(', ');
   if (status.laptops.length === 0) {
@@ -28,12 +29,12 @@ async function chooseProviders(client: ControlClient, list: string | undefined, 
   // API key (ANTHROPIC_BASE_URL): leased only when named, `--provider claude-subscription`.
   const names = laptops[0]?.providers.filter((p) => !providerSpec(p.provider)?.subscription).map((p) => p.name) ?? [];
   if (names.length === 0 && laptops[0]?.providers.length) throw new CliError(ExitCode.usage, `${laptops[0].name} lends only subscription logins, leased when named: --provider ${laptops[0].providers.map((p) => p.name).join(',')}`);
-  if (names.length === 0) throw new CliError(ExitCode.unknownProvider, `${laptops[0]?.name} lends no credentials yet: add one on the laptop with \`tether creds add\``);
+  if (names.length === 0) throw new CliError(ExitCode.unknownCredential, `${laptops[0]?.name} lends no credentials yet: add one on the laptop with \`tether creds add\``);
   return names;
 }
 
 /** Leases every name, or none: on a failure the ones already granted are released. */
-async function leaseAll(client: ControlClient, names: string[], as: string | undefined, purpose: Purpose): Promise<LeaseAnswer[]> {
+async function leaseAll(client: DaemonControlClient, names: string[], as: string | undefined, purpose: Purpose): Promise<LeaseAnswer[]> {
   const leases: LeaseAnswer[] = [];
   try {
     for (const name of names) leases.push(await lease(client, name, as, purpose));
@@ -60,7 +61,7 @@ export async function envCommand(args: string[]): Promise<number> {
   const shell = values.shell === undefined ? defaultShell() : shellFrom(values.shell);
   if (!shell) throw new CliError(ExitCode.usage, `--shell must be one of ${SHELLS.join(', ')}`);
   const as = values.as ?? (process.env.TETHER_AS || undefined);
-  const client = ControlClient.locate();
+  const client = DaemonControlClient.locate();
   const leases = await leaseAll(client, await chooseProviders(client, values.provider, as), as, 'env');
   process.stdout.write(formatEnvironment(leaseVariables(leases), shell));
   return ExitCode.ok;
@@ -73,7 +74,7 @@ export async function execCommand(args: string[]): Promise<number> {
   const command = dash >= 0 ? [...positionals, ...args.slice(dash + 1)] : positionals;
   if (command.length === 0) throw new CliError(ExitCode.usage, 'usage: tether exec [--provider p,q] [--as NAME] -- COMMAND [ARGS…]');
   const as = values.as ?? (process.env.TETHER_AS || undefined);
-  const client = ControlClient.locate();
+  const client = DaemonControlClient.locate();
   const leases = await leaseAll(client, await chooseProviders(client, values.provider, as), as, 'exec');
   const child = spawn(command[0] as string, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...leaseVariables(leases) } });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);

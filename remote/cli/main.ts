@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ControlClient, CliError } from './control-client.js';
+import { DaemonControlClient, CliError } from './control-client.js';
+import { answerOf } from './daemon-answers.js';
 import { ExitCode } from './exit-codes.js';
 import { tokenCommand } from './token-command.js';
 import { reportCliFailure } from './cli-failure.js';
-import type { PairCodeAnswer, StatusAnswer } from './types.js';
+import type { StatusAnswer } from '../../protocol/daemon-control-schemas.js';
 
 export { ExitCode } from './exit-codes.js';
 
@@ -90,14 +91,14 @@ export async function runRemoteCli(argv: string[]): Promise<number> {
 
 async function statusCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: false });
-  const status = await ControlClient.locate().call<StatusAnswer>('GET', 'status', undefined, 5000);
+  const status = await DaemonControlClient.locate().call('status', {}, answerOf('status'), 5000);
   process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : formatDaemonStatus(status));
   return ExitCode.ok;
 }
 
 async function pairCodeCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: false });
-  const answer = await ControlClient.locate().call<PairCodeAnswer>('POST', 'pair-code', {}, 5000);
+  const answer = await DaemonControlClient.locate().call('pairCode', {}, answerOf('pairCode'), 5000);
   if (values.json) {
     process.stdout.write(JSON.stringify(answer, null, 2) + '\n');
     return ExitCode.ok;
@@ -122,7 +123,7 @@ async function pairCodeCommand(args: string[]): Promise<number> {
 /** The daemon's status for the combined `tether status`; undefined when none runs under TETHER_HOME. */
 export async function daemonStatus(): Promise<object | undefined> {
   try {
-    return await ControlClient.locate().call<StatusAnswer>('GET', 'status', undefined, 5000);
+    return await DaemonControlClient.locate().call('status', {}, answerOf('status'), 5000);
   } catch (err) {
     if (err instanceof CliError && err.exitCode === ExitCode.noLaptop) return undefined;
     throw err;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, ControlClient } from './control-client.js';
+import { CliError, DaemonControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { lineDiff } from './text-diff.js';
 import { replaceTable, setTopLevel, tomlString } from './toml-lines.js';
@@ -137,7 +137,7 @@ export async function setupCommand(args: string[]): Promise<number> {
   const tool = ALIASES[positionals[0] ?? ''] ?? positionals[0];
   const recipe = tool === undefined ? undefined : RECIPES[tool];
   if (positionals.length !== 1 || !recipe) throw new CliError(ExitCode.usage, `usage: tether setup TOOL [--name CREDENTIAL] [--write], TOOL one of ${SETUP_TOOLS.join(', ')}`);
-  const { proxyUrl } = ControlClient.locate().state;
+  const { proxyUrl } = DaemonControlClient.locate().state;
   const plan = recipe.plan({ proxyUrl, self: selfCommand(), name: values.name, env: process.env });
   const out: string[] = [`${recipe.title}:`, ...plan.notes.map((n) => `  ${n}`)];
   const change = plannedChange(plan);

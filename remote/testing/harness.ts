@@ -1,3 +1,4 @@
+import { DAEMON_CONTROL_HEADER, DAEMON_CONTROL_VERSION } from '../../protocol/daemon-control.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -76,11 +77,12 @@ export function portOf(url: string): number {
   return Number(new URL(url).port);
 }
 
-export async function controlCall(daemon: Daemon, method: 'GET' | 'POST', route: string, body?: object): Promise<HttpAnswer> {
+/** A control call as the CLI makes it; without `version`, as a v1 CLI (no version header) does. */
+export async function controlCall(daemon: Daemon, method: 'GET' | 'POST', route: string, body?: object, version?: string): Promise<HttpAnswer> {
   const text = body === undefined ? undefined : JSON.stringify(body);
   return request(`${daemon.proxyUrl}/_tether/v1/${route}`, {
     method,
-    headers: text === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(text === undefined ? {} : { 'content-type': 'application/json' }), ...(version === undefined ? {} : { [DAEMON_CONTROL_HEADER]: version }) },
     body: text,
   });
 }
@@ -124,7 +126,7 @@ export function autoGrant(laptop: FakeLaptop, scope: 'once' | 'connection' = 'co
 }
 
 export async function leaseToken(daemon: Daemon, provider = 'openai', extra: object = {}): Promise<{ token: string; leaseId: string }> {
-  const answer = await controlCall(daemon, 'POST', 'lease', { provider, purpose: 'token', ...extra });
+  const answer = await controlCall(daemon, 'POST', 'lease', { credential: provider, purpose: 'token', ...extra }, String(DAEMON_CONTROL_VERSION));
   if (answer.status !== 200) throw new Error(`lease failed: ${answer.status} ${answer.text}`);
   return answer.json() as { token: string; leaseId: string };
 }
