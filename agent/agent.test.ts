@@ -50,10 +50,10 @@ async function startAgent(policy: string) {
 describe('Agent end to end against a scripted daemon', () => {
   it('pairs, offers, grants a lease, relays with the real key and never logs the secret', async () => {
     await startAgent('allow');
-    expect(await daemon.nextOf('offer')).toEqual({ t: 'offer', providers: [{ name: 'openai', provider: 'openai', mode: 'relay' }] });
+    expect(await daemon.nextOf('offer')).toEqual({ t: 'offer', credentials: [{ name: 'openai', provider: 'openai', mode: 'relay' }] });
     expect(Object.keys(readConfig(join(tmp.dir, 'home', 'config.json')).servers)).toHaveLength(1);
 
-    daemon.send({ t: 'lease.request', id: 'rq_0001', provider: 'openai', purpose: 'exec', process: proc });
+    daemon.send({ t: 'lease.request', id: 'rq_0001', credential: 'openai', purpose: 'exec', process: proc });
     const grant = await daemon.nextOf('lease.grant');
     expect(grant).toMatchObject({ id: 'rq_0001', scope: 'connection', ttlMs: 60_000 });
 
@@ -65,7 +65,7 @@ describe('Agent end to end against a scripted daemon', () => {
     expect(seenAuth).toBe(`Bearer ${SECRET}`);
 
     // Allowed while connected: the next request is granted without asking.
-    daemon.send({ t: 'lease.request', id: 'rq_0002', provider: 'openai', purpose: 'token', process: proc });
+    daemon.send({ t: 'lease.request', id: 'rq_0002', credential: 'openai', purpose: 'token', process: proc });
     expect((await daemon.nextOf('lease.grant')).scope).toBe('connection');
     const status = await agent.status('/sock');
     expect(status.servers[0]).toMatchObject({ state: 'READY', allowed: ['openai'] });
@@ -85,23 +85,23 @@ describe('Agent end to end against a scripted daemon', () => {
   it('asks, and denies with timeout or on a person\'s answer', async () => {
     await startAgent('ask');
     agent.approvals.setTimeoutMs(50);
-    daemon.send({ t: 'lease.request', id: 'rq_0003', provider: 'openai', purpose: 'token', process: proc });
+    daemon.send({ t: 'lease.request', id: 'rq_0003', credential: 'openai', purpose: 'token', process: proc });
     expect(await daemon.nextOf('lease.deny')).toMatchObject({ id: 'rq_0003', reason: 'timeout' });
 
     agent.approvals.setTimeoutMs(10_000);
     const asked = new Promise<string>((r) => agent.approvals.once('added', (a) => r(a.id)));
-    daemon.send({ t: 'lease.request', id: 'rq_0004', provider: 'openai', purpose: 'token', process: proc });
+    daemon.send({ t: 'lease.request', id: 'rq_0004', credential: 'openai', purpose: 'token', process: proc });
     agent.approvals.answer(await asked, 'allow-once');
     const grant: LeaseGrant = await daemon.nextOf('lease.grant');
     expect(grant).toMatchObject({ id: 'rq_0004', scope: 'once' });
 
-    daemon.send({ t: 'lease.request', id: 'rq_0005', provider: 'gemini', purpose: 'token', process: proc });
-    expect(await daemon.nextOf('lease.deny')).toMatchObject({ id: 'rq_0005', reason: 'unknown-provider' });
+    daemon.send({ t: 'lease.request', id: 'rq_0005', credential: 'gemini', purpose: 'token', process: proc });
+    expect(await daemon.nextOf('lease.deny')).toMatchObject({ id: 'rq_0005', reason: 'unknown-credential' });
   });
 
   it('forgets leases the daemon ended and refuses unexpected messages', async () => {
     const session = await startAgent('allow');
-    daemon.send({ t: 'lease.request', id: 'rq_0006', provider: 'openai', purpose: 'token', process: proc });
+    daemon.send({ t: 'lease.request', id: 'rq_0006', credential: 'openai', purpose: 'token', process: proc });
     const grant = await daemon.nextOf('lease.grant');
     expect(session.leases.size).toBe(1);
     daemon.send({ t: 'lease.ended', leaseId: grant.leaseId, reason: 'released' });

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-
-export type LeaseScope = 'once' | 'connection';
+import type { LeaseScope } from '../protocol/leases.js';
 
 export interface LeaseEntry {
   leaseId: string;

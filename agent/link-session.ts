@@ -168,22 +168,22 @@ export class LinkSession extends EventEmitter<SessionEvents> {
   }
 
   private async onLeaseRequest(req: LeaseRequest): Promise<void> {
-    const lent = this.deps.credentials.lendableTo(this.server).find((c) => c.name === req.provider);
+    const lent = this.deps.credentials.lendableTo(this.server).find((c) => c.name === req.credential);
     const subscription = lent ? subscriptionWords(lent) : undefined;
-    const subject = { server: this.server, provider: req.provider, process: req.process, leaseTtlMs: this.leaseTtlMs(), ...(subscription ? { subscription } : {}) };
-    const deny = (reason: 'denied' | 'timeout' | 'unknown-provider' | 'error', message: string) => {
+    const subject = { server: this.server, provider: req.credential, process: req.process, leaseTtlMs: this.leaseTtlMs(), ...(subscription ? { subscription } : {}) };
+    const deny = (reason: 'denied' | 'timeout' | 'unknown-credential' | 'error', message: string) => {
       this.link.send({ t: 'lease.deny', id: req.id, reason, message: message.slice(0, 300) });
-      this.deps.audit.record({ event: 'lease', server: this.server, name: req.provider, process: auditProcess(req.process), decision: reason });
-      this.emit('activity', { kind: 'lease', server: this.server, credential: req.provider, decision: reason, pid: req.process.pid });
+      this.deps.audit.record({ event: 'lease', server: this.server, name: req.credential, process: auditProcess(req.process), decision: reason });
+      this.emit('activity', { kind: 'lease', server: this.server, credential: req.credential, decision: reason, pid: req.process.pid });
     };
     // A credential whose allow-list does not name this server is not lent here at all.
     if (!lent) {
-      deny('unknown-provider', `this laptop does not lend "${req.provider}"`);
+      deny('unknown-credential', `this laptop does not lend "${req.credential}"`);
       return;
     }
     let answer: Answer;
     let how = 'policy';
-    if (this.allowed.has(req.provider)) {
+    if (this.allowed.has(req.credential)) {
       answer = 'allow';
       how = 'while-connected';
     } else {
@@ -199,7 +199,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
     if (this.link.state !== 'READY') return;
     if (answer === 'deny') return deny('denied', how === 'person' ? 'denied on the laptop' : 'denied by the laptop\'s approval policy');
     try {
-      const cred = await this.deps.credentials.resolve(req.provider);
+      const cred = await this.deps.credentials.resolve(req.credential);
       // Forward mode: the command runs here, after the approval, never on the daemon's word alone.
       const minted = cred.minter ? await cred.minter.current() : undefined;
       if (this.link.state !== 'READY') return;
@@ -207,7 +207,7 @@ export class LinkSession extends EventEmitter<SessionEvents> {
       const scope = answer === 'allow' ? 'connection' : 'once';
       const leaseId = newLeaseId();
       this.leases.add({ leaseId, credential: cred.entry.name, scope, ttlMs });
-      if (answer === 'allow') this.allowed.add(req.provider);
+      if (answer === 'allow') this.allowed.add(req.credential);
       const forward = minted ? { ...forwardSecret(minted), baseUrl: cred.baseUrl, keyHeader: cred.keyHeader, keyPrefix: cred.keyPrefix } : undefined;
       this.link.send({ t: 'lease.grant', id: req.id, leaseId, scope, ttlMs, ...(forward ? { forward } : {}) });
       if (minted && cred.minter && scope === 'connection') this.forwards.track(leaseId, cred.minter, minted);

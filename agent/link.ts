@@ -157,8 +157,8 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.writeBatch;
   }
 
-  offer(providers: Offer['providers']): void {
-    if (this.state === 'READY') this.send({ t: 'offer', providers });
+  offer(credentials: Offer['credentials']): void {
+    if (this.state === 'READY') this.send({ t: 'offer', credentials });
   }
 
   /** Clean goodbye: `bye` (the daemon revokes our leases at once), then close 1000. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ProcessInfo } from './leases.js';
+import { LeaseScope, ProcessInfo } from './leases.js';
 
 /**
  * The agent's local control API: HTTP over its Unix socket (a named pipe on Windows),
@@ -23,7 +23,7 @@ export const LinkStates = ['CONNECTING', 'HANDSHAKING', 'READY', 'CLOSED'] as co
 export const LeaseView = z.object({
   leaseId: z.string(),
   credential: z.string(),
-  scope: z.enum(['once', 'connection']),
+  scope: LeaseScope,
   expiresAt: z.number(),
 });
 export type LeaseView = z.infer<typeof LeaseView>;

@@ -2,10 +2,10 @@ import * as z from 'zod';
 import { LeaseId, ProviderName } from './encoding.js';
 import { isValidKeyHeader } from './providers.js';
 
-/** Providers (credential names) the agent lends on this link; sent after welcome and on change. */
+/** The credentials the agent lends on this link; sent after welcome and on change. */
 export const Offer = z.object({
   t: z.literal('offer'),
-  providers: z
+  credentials: z
     .array(
       z.object({
         /** What tools put in the proxy path: `/work-openai/v1/...`. */
@@ -38,7 +38,8 @@ export const RequestId = z.string().regex(/^rq_[A-Za-z0-9_-]{4,64}$/);
 export const LeaseRequest = z.object({
   t: z.literal('lease.request'),
   id: RequestId,
-  provider: ProviderName,
+  /** The credential's name, as offered (not its provider spec). */
+  credential: ProviderName,
   purpose: z.enum(['token', 'env', 'exec']),
   process: ProcessInfo,
 });
@@ -64,6 +65,10 @@ export const ForwardGrant = ForwardSecret.extend({
 });
 export type ForwardGrant = z.infer<typeof ForwardGrant>;
 
+/** How long a grant holds: see LeaseGrant. */
+export const LeaseScope = z.enum(['once', 'connection']);
+export type LeaseScope = z.infer<typeof LeaseScope>;
+
 /**
  * agent → daemon. `once`: one lease, never renewed. `connection`: renewed by the agent
  * while the link lives, and later requests like it are granted without asking again.
@@ -72,14 +77,14 @@ export const LeaseGrant = z.object({
   t: z.literal('lease.grant'),
   id: RequestId,
   leaseId: LeaseId,
-  scope: z.enum(['once', 'connection']),
+  scope: LeaseScope,
   ttlMs: z.number().int().min(1000),
   /** Only for a credential the laptop lends in forward mode. */
   forward: ForwardGrant.optional(),
 });
 export type LeaseGrant = z.infer<typeof LeaseGrant>;
 
-export const DenyReasons = ['denied', 'timeout', 'unknown-provider', 'error'] as const;
+export const DenyReasons = ['denied', 'timeout', 'unknown-credential', 'error'] as const;
 export const LeaseDeny = z.object({
   t: z.literal('lease.deny'),
   id: RequestId,

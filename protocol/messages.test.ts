@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './messages.js';
+import { PROTOCOL_VERSION } from './version.js';
 import { ProtocolError } from './errors.js';
 import { decodeFrame, encodeCredit, encodeData, encodeEnd, FrameKind } from './relay.js';
 import { handshakeTranscript, normalizePairCode, isPairCode, formatPairCode } from './handshake.js';
@@ -20,7 +21,7 @@ function codeOf(fn: () => unknown): string {
 
 describe('decodeMessage', () => {
   it('round-trips a valid hello', () => {
-    const hello = { t: 'hello', v: 1, serverId: 'gpu-box', serverKey: key, nonce: key } as const;
+    const hello = { t: 'hello', v: PROTOCOL_VERSION, serverId: 'gpu-box', serverKey: key, nonce: key } as const;
     expect(decodeMessage(encodeMessage(hello))).toEqual(hello);
   });
 
@@ -30,10 +31,11 @@ describe('decodeMessage', () => {
     ['no tag', '{"x":1}', 'bad-message'],
     ['unknown tag', '{"t":"steal-keys"}', 'unknown-type'],
     ['inherited property as tag', '{"t":"constructor"}', 'unknown-type'],
-    ['newer version', `{"t":"hello","v":2,"serverId":"a","serverKey":"${key}","nonce":"${key}"}`, 'version-mismatch'],
-    ['short key', `{"t":"hello","v":1,"serverId":"a","serverKey":"abc","nonce":"${key}"}`, 'bad-message'],
-    ['newline in server id', `{"t":"hello","v":1,"serverId":"a\\nb","serverKey":"${key}","nonce":"${key}"}`, 'bad-message'],
-    ['bad signature length', `{"t":"auth","v":1,"agentKey":"${key}","name":"lap","nonce":"${key}","sig":"${sig}x"}`, 'bad-message'],
+    ['newer version', `{"t":"hello","v":${PROTOCOL_VERSION + 1},"serverId":"a","serverKey":"${key}","nonce":"${key}"}`, 'version-mismatch'],
+    ['older version (v1 named the credential `provider`)', `{"t":"lease.request","v":1,"id":"rq_0001","provider":"openai"}`, 'version-mismatch'],
+    ['short key', `{"t":"hello","v":${PROTOCOL_VERSION},"serverId":"a","serverKey":"abc","nonce":"${key}"}`, 'bad-message'],
+    ['newline in server id', `{"t":"hello","v":${PROTOCOL_VERSION},"serverId":"a\\nb","serverKey":"${key}","nonce":"${key}"}`, 'bad-message'],
+    ['bad signature length', `{"t":"auth","v":${PROTOCOL_VERSION},"agentKey":"${key}","name":"lap","nonce":"${key}","sig":"${sig}x"}`, 'bad-message'],
   ])('refuses %s with %s', (_name, text, code) => {
     expect(codeOf(() => decodeMessage(text))).toBe(code);
   });
@@ -42,7 +44,7 @@ describe('decodeMessage', () => {
     try {
       decodeMessage(`{"t":"welcome","v":7}`);
     } catch (err) {
-      expect((err as ProtocolError).message).toMatch(/v7.*v1/);
+      expect((err as ProtocolError).message).toMatch(new RegExp(`v7.*v${PROTOCOL_VERSION}`));
       expect((err as ProtocolError).closeCode).toBe(4426);
     }
   });

@@ -1,5 +1,10 @@
-/** Wire protocol version. Bumped only for changes an older peer cannot understand. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Wire protocol version. Bumped only for changes an older peer cannot understand; a peer of
+ * another version is refused in the handshake (4426) with both versions named.
+ * v2: `offer.credentials` (was `providers`) and `lease.request.credential` (was `provider`):
+ * `provider` on the wire now always means a provider spec, never a credential's name.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Largest WebSocket message either side accepts; larger ones close the link with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;

@@ -28,7 +28,7 @@ describe('lease requests through POST /_tether/v1/lease', () => {
     const { daemon, laptops: [laptop] } = await setup({ maxLeaseTtlMs: 30_000 });
     const answer = controlCall(daemon, 'POST', 'lease', { provider: 'openai', purpose: 'env' });
     const req = await laptop!.next('lease.request');
-    expect(req).toMatchObject({ provider: 'openai', purpose: 'env', process: { pid: process.pid, uid: process.getuid!() } });
+    expect(req).toMatchObject({ credential: 'openai', purpose: 'env', process: { pid: process.pid, uid: process.getuid!() } });
     expect(req.process.cmdline.length).toBeGreaterThan(0);
     laptop!.send({ t: 'lease.grant', id: req.id, leaseId: 'ls_granted0001', scope: 'once', ttlMs: 600_000 });
     const body = (await answer).json() as Record<string, string>;
@@ -45,7 +45,7 @@ describe('lease requests through POST /_tether/v1/lease', () => {
   it.each([
     ['denied', 'denied', 403],
     ['timeout', 'approval-timeout', 503],
-    ['unknown-provider', 'unknown-credential', 404],
+    ['unknown-credential', 'unknown-credential', 404],
   ] as const)('maps a %s denial to %s', async (reason, code, status) => {
     const { daemon, laptops: [laptop] } = await setup();
     const answer = controlCall(daemon, 'POST', 'lease', { provider: 'openai' });

@@ -25,9 +25,9 @@ import type { LeaseTable } from './lease-table.js';
 import { DaemonRelayStream, type StreamHost } from './relay-stream.js';
 import { WriteBatch } from '../protocol/node/write-batch.js';
 
-export type OfferedCredential = Offer['providers'][number];
+export type OfferedCredential = Offer['credentials'][number];
 
-export type LeaseRequestErrorCode = 'denied' | 'approval-timeout' | 'unknown-provider' | 'no-laptop' | 'error';
+export type LeaseRequestErrorCode = 'denied' | 'approval-timeout' | 'unknown-credential' | 'no-laptop' | 'error';
 
 export class LeaseRequestError extends Error {
   override readonly name = 'LeaseRequestError';
@@ -147,7 +147,7 @@ export class AgentLink implements StreamHost {
         reject(new LeaseRequestError('approval-timeout', `no answer from ${this.name} within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.send({ t: 'lease.request', id, provider, purpose, process });
+      this.send({ t: 'lease.request', id, credential: provider, purpose, process });
     });
   }
 
@@ -272,7 +272,7 @@ export class AgentLink implements StreamHost {
         this.close(CloseCodes.normal, 'laptop said goodbye');
         return;
       case 'offer':
-        this.offered = message.providers;
+        this.offered = message.credentials;
         for (const listener of this.offerListeners) listener();
         return;
       case 'lease.grant':

@@ -205,7 +205,7 @@ function refusalOfGrant(err: LeaseRequestError, laptop: string, name: string): D
       return refuse('denied', { laptop });
     case 'approval-timeout':
       return refuse('approval-timeout', { laptop });
-    case 'unknown-provider':
+    case 'unknown-credential':
       return refuse('unknown-credential', { laptop, name });
     case 'no-laptop':
       return refuse('laptop-left', { laptop });

@@ -155,7 +155,7 @@ function refusal(handle: ExecHandle, err: LeaseRequestError): HandleAnswer {
       return { ok: false, code: 'denied', facts };
     case 'approval-timeout':
       return { ok: false, code: 'approval-timeout', facts };
-    case 'unknown-provider':
+    case 'unknown-credential':
       return { ok: false, code: 'credential-withdrawn', facts };
     case 'no-laptop':
       return away(handle);

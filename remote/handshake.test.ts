@@ -7,6 +7,7 @@ import { remotePaths } from './paths.js';
 import { FakeLaptop, HandshakeRefused, newAgentKey } from './testing/fake-laptop.js';
 import { daemonPerTest } from './testing/daemon-per-test.js';
 import { controlCall, pairedLaptop, startDaemon } from './testing/harness.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
 
 const scene = daemonPerTest();
 
@@ -135,7 +136,7 @@ describe('handshake', () => {
   it.each([
     ['malformed JSON', 'bad-json', 4400, '{"t":'],
     ['an unknown type', 'unknown-type', 4400, '{"t":"steal-keys"}'],
-    ['a wrong version', 'version-mismatch', 4426, '{"t":"auth","v":2}'],
+    ['an older version', 'version-mismatch', 4426, '{"t":"auth","v":1}'],
     ['a message out of turn', 'unexpected-message', 4400, '{"t":"hb"}'],
   ])('answers %s during the handshake with %s and closes %i', async (_what, code, close, text) => {
     const d = await daemon();
@@ -156,7 +157,7 @@ describe('handshake', () => {
     expect((await laptop.next('error')).code).toBe('bad-json');
     laptop.sendText('{"t":"steal-keys"}');
     expect((await laptop.next('error')).code).toBe('unknown-type');
-    laptop.send({ t: 'hello', v: 1, serverId: 'x', serverKey: laptop.agentKey, nonce: laptop.nonce });
+    laptop.send({ t: 'hello', v: PROTOCOL_VERSION, serverId: 'x', serverKey: laptop.agentKey, nonce: laptop.nonce });
     expect((await laptop.next('error')).code).toBe('unexpected-message');
     laptop.sendFrame(new Uint8Array([1, 0, 0, 0, 99, 1]));
     expect((await laptop.next('error')).code).toBe('unknown-stream');

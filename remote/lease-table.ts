@@ -1,8 +1,7 @@
 import { LEASE_TOKEN_PREFIX, type LeaseEnded } from '../protocol/index.js';
 import { randomToken, sha256Hex } from '../protocol/node/crypto.js';
 import type { ForwardedCredential } from './forward-relay.js';
-
-export type LeaseScope = 'once' | 'connection';
+import type { LeaseScope } from '../protocol/leases.js';
 
 export interface Lease {
   token: string;

@@ -203,19 +203,19 @@ describe('forward mode against a malicious daemon', () => {
       logFile: join(root, `agent-${approve}.log`),
     });
     const offer = await daemon.nextOf('offer');
-    expect(offer.providers).toEqual([{ name: 'vertex', provider: 'openai', mode: 'forward' }]);
+    expect(offer.credentials).toEqual([{ name: 'vertex', provider: 'openai', mode: 'forward' }]);
   }
 
-  const request = (id: string, provider = 'vertex'): Message => ({ t: 'lease.request', id, provider, purpose: 'token', process: process_ });
+  const request = (id: string, credential = 'vertex'): Message => ({ t: 'lease.request', id, credential, purpose: 'token', process: process_ });
 
   it('never runs the command for requests the laptop refuses, crafted names, or messages only a laptop may send', async () => {
     await startAgent('deny', true);
     daemon.send(request('rq_denied1'));
     expect(await daemon.nextOf('lease.deny')).toMatchObject({ id: 'rq_denied1', reason: 'denied' });
     daemon.send(request('rq_unknown1', 'vertex-2'));
-    expect(await daemon.nextOf('lease.deny')).toMatchObject({ id: 'rq_unknown1', reason: 'unknown-provider' });
+    expect(await daemon.nextOf('lease.deny')).toMatchObject({ id: 'rq_unknown1', reason: 'unknown-credential' });
     for (const name of ['../vertex', 'vertex --token-format=x', 'vertex;touch', 'VERTEX', '$(id)']) {
-      daemon.sendRaw(JSON.stringify({ ...request('rq_crafted1'), provider: name }));
+      daemon.sendRaw(JSON.stringify({ ...request('rq_crafted1'), credential: name }));
       expect(await daemon.nextOf('error')).toMatchObject({ code: 'bad-message' });
     }
     daemon.send({ t: 'relay.open', sid: 1, leaseId: `ls_${'A'.repeat(22)}`, method: 'POST', path: '/v1/chat/completions', headers: [] });

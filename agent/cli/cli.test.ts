@@ -145,7 +145,7 @@ describe('tether agent', () => {
       await daemon.nextOf('offer');
       const add = await tether(['creds', 'add', 'anthropic', '--store', 'memory'], SECRET);
       expect(add.code).toBe(0);
-      expect((await daemon.nextOf('offer')).providers.map((p) => p.name)).toEqual(['anthropic']);
+      expect((await daemon.nextOf('offer')).credentials.map((p) => p.name)).toEqual(['anthropic']);
       const status = await tether(['status', '--json']);
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ servers: [{ state: 'READY', fingerprint: daemon.fingerprint }] });

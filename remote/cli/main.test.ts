@@ -19,7 +19,7 @@ let bundle: string;
 let home: string;
 let serve: ChildProcess | undefined;
 let laptop: FakeLaptop | undefined;
-let policy: 'grant' | 'denied' | 'timeout' | 'unknown-provider' = 'grant';
+let policy: 'grant' | 'denied' | 'timeout' | 'unknown-credential' = 'grant';
 
 interface Run {
   code: number | null;

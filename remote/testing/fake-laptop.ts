@@ -154,8 +154,8 @@ export class FakeLaptop {
     this.ws.send(frame);
   }
 
-  offer(providers: Offer['providers']): void {
-    this.send({ t: 'offer', providers });
+  offer(credentials: Offer['credentials']): void {
+    this.send({ t: 'offer', credentials });
   }
 
   startHeartbeat(ms: number): void {
