@@ -18,9 +18,18 @@ export async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 /** The mock provider in its own process, so its work does not share the load generator's event loop. */
-export async function startMockProcess(): Promise<{ child: ChildProcess; url: string; keys: ProviderKeys }> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'test/fixtures/mock-provider.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+export async function startMockProcess(opts: { port?: number; tokenDelayMs?: number; keys?: ProviderKeys } = {}): Promise<{ child: ChildProcess; url: string; keys: ProviderKeys }> {
+  const args = [join(ROOT, 'test/fixtures/mock-provider.ts')];
+  if (opts.port !== undefined) args.push('--port', String(opts.port));
+  if (opts.tokenDelayMs !== undefined) args.push('--token-delay-ms', String(opts.tokenDelayMs));
+  const env = opts.keys ? { ...process.env, TETHER_MOCK_KEYS: JSON.stringify(opts.keys) } : process.env;
+  // One process (no tsx wrapper in between), so a signal to it reaches the server itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env, cwd: ROOT });
+  const first = once(createInterface({ input: child.stdout! }), 'line') as Promise<[string]>;
+  const died = once(child, 'exit').then(([code]) => {
+    throw new Error(`the mock provider exited (${String(code)}) before it listened`);
+  });
+  const [line] = await Promise.race([first, died]);
   return { child, ...(JSON.parse(line) as { url: string; keys: ProviderKeys }) };
 }
 
