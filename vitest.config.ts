@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const roots = '{protocol,remote,agent,electron,renderer,test,build}';
 
@@ -12,7 +12,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       // Fast tests: in-process daemons on temporary sockets, no sshd, browser or CLI child processes.
-      { extends: true, test: { name: 'unit', include: [`${roots}/**/*.test.ts`], exclude: [`${roots}/**/*.e2e.test.ts`] } },
+      { extends: true, test: { name: 'unit', include: [`${roots}/**/*.test.ts`], exclude: [...configDefaults.exclude, `${roots}/**/*.e2e.test.ts`] } },
       // Real processes: built bundles, the CLIs, sshd, Chromium, the packaged app.
       { extends: true, test: { name: 'e2e', include: [`${roots}/**/*.e2e.test.ts`] } },
     ],
