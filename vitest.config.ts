@@ -8,7 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // End-to-end suites start daemons and agents; two cores run two files at a time well.
-    // The pool is one for the run (vitest reads maxWorkers at the root): `npm run test:unit` asks for 4.
+    // Workers and isolation are the run's, not a project's (vitest reads them at the root):
+    // `npm run test:unit` adds --no-isolate, so a worker loads the shared modules once for all
+    // the files it runs (half the CPU); `npm test` keeps every file in a fresh process.
     maxWorkers: 2,
     projects: [
       // Fast tests: in-process daemons on temporary sockets, no sshd, browser or CLI child processes.
