@@ -93,7 +93,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     ensureDirs(this.paths);
     readConfig(this.paths.config); // fail early on a broken config.json
     this.stores = new StoreShelf(config.openStore);
-    this.credentials = new CredentialBook(this.paths.config, this.stores, (line) => this.config.notice?.(line));
+    this.credentials = new CredentialBook(this.paths.config, this.stores, { notice: (line) => this.config.notice?.(line) });
     this.audit = new AuditLog(this.paths.audit);
     this.policy = config.policy;
     this.approvals = new ApprovalQueue(config.approvalTimeoutMs);

@@ -66,8 +66,12 @@ export class CredentialBook {
   constructor(
     private readonly configFile: string,
     private readonly stores: StoreShelf,
-    /** One-line notices for the laptop's log (a subscription login that stopped working). */
-    private readonly notice?: (line: string) => void,
+    private readonly deps: {
+      /** One-line notices for the laptop's log (a subscription login that stopped working). */
+      notice?: (line: string) => void;
+      /** The clock subscription logins renew by (tests move it instead of waiting). */
+      now?: () => number;
+    } = {},
   ) {}
 
   list(): CredentialEntry[] {
@@ -209,7 +213,8 @@ export class CredentialBook {
           const now = await store.get(credentialAccount(name));
           return now ? readStoredTokens(now) : undefined;
         },
-        ...(this.notice ? { notice: this.notice } : {}),
+        ...(this.deps.notice ? { notice: this.deps.notice } : {}),
+        ...(this.deps.now ? { now: this.deps.now } : {}),
       });
       this.logins.set(name, login);
       return { entry, spec, baseUrl, secret: '', ...keyOf, login };

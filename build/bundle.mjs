@@ -15,7 +15,7 @@ const BANNED_ON_SERVER = ['electron', 'react', 'react-dom', 'keytar', 'ssh2'];
 await mkdir(join(root, 'dist/remote'), { recursive: true });
 
 // Uploaded over SSH and compiled by every `tether token` run: short names and no whitespace
-// (test/bundle.test.ts holds its byte budget). Not minifySyntax: its comma-and-parenthesis
+// (test/bundle.e2e.test.ts holds its byte budget). Not minifySyntax: its comma-and-parenthesis
 // forms make V8 compile functions eagerly, twice the startup compile time of this shape.
 // Names kept so stack traces and error names still read.
 const serverOptions = {

@@ -96,6 +96,11 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/** How long a connection may take to authenticate: 5 s each unless a test shortens them. */
+export function preAuthDeadlines(opts: Pick<DaemonOptions, 'handshakeTimeoutMs' | 'preAuth'>): { handshakeTimeoutMs: number; limits: BudgetLimits } {
+  return { handshakeTimeoutMs: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS, limits: { ...PRE_AUTH_LIMITS, ...opts.preAuth } };
+}
+
 export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
   const paths = remotePaths(opts.home);
   ensurePrivateDir(paths.runDir);
@@ -139,7 +144,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     events.emit('link', link);
   };
 
-  const limits: BudgetLimits = { ...PRE_AUTH_LIMITS, ...opts.preAuth };
+  const { handshakeTimeoutMs, limits } = preAuthDeadlines(opts);
   const report = (line: string) => events.emit('guard', line);
   const tls = opts.listen ? { ...opts.listen, identity: loadOrCreateTlsIdentity(paths.daemonDir) } : undefined;
   const endpoint = new LinkEndpoint({
@@ -147,7 +152,7 @@ export async function createDaemon(opts: DaemonOptions): Promise<Daemon> {
     socketPath,
     ctx,
     penalty: new PenaltyBox(opts.penalty),
-    handshakeTimeoutMs: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+    handshakeTimeoutMs,
     onLink,
     onRefused: (code) => events.emit('refused', code),
     limits,

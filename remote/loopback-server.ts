@@ -15,6 +15,8 @@ export function malformedOf(req: IncomingMessage): Refusal | undefined {
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts += 1;
   if (hosts > 1) return refusal('malformed-request', { detail: 'more than one Host header' });
+  // §3.2 again: an HTTP/1.1 request without Host is a 400 (Node 20's parser says so itself, Node 18's does not).
+  if (hosts === 0 && req.httpVersion === '1.1') return refusal('malformed-request', { detail: 'no Host header' });
   return undefined;
 }
 

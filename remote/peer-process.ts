@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { ProcessInfo } from '../protocol/index.js';
+import { readProcFile } from '../protocol/node/proc-file.js';
 import { StatField, readProcStatAsync } from '../protocol/node/proc-stat.js';
 
 /**
@@ -52,7 +53,7 @@ export async function findSocketRow(ends: TcpEndpoints, procRoot = '/proc'): Pro
   for (const file of ['net/tcp', 'net/tcp6']) {
     let text: string;
     try {
-      text = await fs.readFile(`${procRoot}/${file}`, 'utf8');
+      text = await readProcFile(`${procRoot}/${file}`);
     } catch {
       continue;
     }
@@ -163,7 +164,7 @@ export async function readProcess(pid: number, uid: number, procRoot = '/proc'):
 
 async function readCmdline(pid: number, procRoot: string): Promise<string[]> {
   try {
-    const raw = await fs.readFile(`${procRoot}/${pid}/cmdline`, 'utf8');
+    const raw = await readProcFile(`${procRoot}/${pid}/cmdline`);
     const args = raw.split('\0');
     if (args[args.length - 1] === '') args.pop();
     return args.slice(0, MAX_ARGS).map((a) => a.slice(0, MAX_ARG_CHARS));

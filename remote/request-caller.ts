@@ -1,7 +1,7 @@
-import fs from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RelayOpen } from '../protocol/index.js';
+import { readProcFile } from '../protocol/node/proc-file.js';
 import { findSocketPid, findSocketRow } from './peer-process.js';
 
 export type Caller = NonNullable<RelayOpen['caller']>;
@@ -36,7 +36,7 @@ async function lookUp(s: Socket, procRoot: string): Promise<Caller | undefined> 
   if (pid === undefined) return undefined;
   lastPid = pid;
   // Only the command line goes to the laptop: enough to tell the vendor's client, nothing of its environment.
-  const raw = await fs.readFile(`${procRoot}/${pid}/cmdline`, 'utf8');
+  const raw = await readProcFile(`${procRoot}/${pid}/cmdline`);
   const args = raw.split('\0');
   if (args[args.length - 1] === '') args.pop();
   return { pid, cmdline: args.slice(0, MAX_ARGS).map((a) => a.slice(0, MAX_ARG_CHARS)) };

@@ -253,11 +253,11 @@ describe('two processes on one laptop holding one login (the tray app and a `tet
   it('renew it one at a time from the shared vault: a rotating vendor never sees a refresh token twice, and nobody is logged out', async () => {
     const home = tempDir('shared-vault');
     const env = { TETHER_VAULT_PASSPHRASE: 'tiger lily' };
-    // Two books on the same config and the same encrypted file, each with its own FileStore: as two processes have.
-    const bookOf = () => new CredentialBook(join(home, 'config.json'), new StoreShelf(() => FileStore.open({ home, env })));
-    // A vendor of its own: the other tests move the shared one's clock, and these books run on the real one.
+    // A vendor of its own: the other tests move the shared one's clock, and both books run on this one's.
     const own = await startOAuthVendor({ dialect: 'anthropic', clientId: sub.clientId, accessTtlMs: 2000, upstream, upstreamKey: KEY });
     onTestFinished(() => own.close());
+    // Two books on the same config and the same encrypted file, each with its own FileStore: as two processes have.
+    const bookOf = () => new CredentialBook(join(home, 'config.json'), new StoreShelf(() => FileStore.open({ home, env })), { now: () => own.now() });
     const grant = await own.login();
     await bookOf().add({ provider: 'claude-subscription', store: 'file', subscription: { tokens: { ...grant, lifetimeMs: 2000 }, tokenUrl: own.tokenUrl } });
     const [a, b] = [bookOf(), bookOf()];
@@ -265,7 +265,7 @@ describe('two processes on one laptop holding one login (the tray app and a `tet
     expect(ca.login).not.toBe(cb.login);
     const before = own.refreshCalls;
     for (let round = 0; round < 3; round++) {
-      await new Promise((r) => setTimeout(r, 1100)); // both hold a token that is due (2 s tokens, renewed 1 s before)
+      own.advance(1100); // both hold a token that is due (2 s tokens, renewed 1 s before)
       const [ta, tb] = await Promise.all([ca.login!.accessToken(), cb.login!.accessToken()]);
       expect(ta).toBe(tb); // one renewed, the other took its renewal from the vault
       expect(await callApi(ta, own)).toBe(200);

