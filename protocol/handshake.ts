@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { DisplayName, Nonce, PublicKey, Signature, base64url } from './encoding.js';
 
 /**
- * Handshake (DESIGN.md, "Wire protocol v1"):
+ * Handshake (DESIGN.md, "Wire protocol"; docs/ARCHITECTURE.md, "Handshake"):
  *   daemon → hello; agent → auth | pair; daemon → welcome.
  * Both signatures cover one transcript of both nonces and both keys, each under its own
  * role label, so a signature made for one purpose is useless for any other.
