@@ -55,9 +55,9 @@ export async function runTether(args: string[], opts: RunOptions): Promise<RunRe
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.end(opts.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  // 'close', not 'exit': the child's output may still be in the pipes when it exits (seen under load).
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
-  await new Promise((r) => setImmediate(r));
   return { code, signal, stdout, stderr };
 }
 
