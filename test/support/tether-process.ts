@@ -55,9 +55,13 @@ export async function runTether(args: string[], opts: RunOptions): Promise<RunRe
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.end(opts.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
-  // 'close', not 'exit': the child's output may still be in the pipes when it exits (seen under load).
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  const closed = once(child, 'close');
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
+  // The child's output may still be in the pipes when it exits (seen under load: an empty
+  // `status --json` with code 0). Its pipes close once read, unless something it left behind
+  // (a `tether exec` child's background job) holds them: not waited for past 2 s.
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
   return { code, signal, stdout, stderr };
 }
 
