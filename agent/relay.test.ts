@@ -84,6 +84,24 @@ const open = (sid: number, extra: Partial<{ method: 'GET' | 'POST'; path: string
   host.open({ t: 'relay.open', sid, leaseId: extra.leaseId ?? LEASE, method: extra.method ?? 'POST', path: extra.path ?? '/v1/chat/completions?x=1', headers: extra.headers ?? [] });
 
 describe('RelayHost', () => {
+  it.each([
+    ['a header name HTTP cannot carry', ['authori\ua689ation', 'x']],
+    ['a header value with a line break', ['x-a', 'one\r\ntwo']],
+    ['a header value past Latin-1', ['x-a', '\u{1f600}']],
+  ] as const)('answers a relay.open with %s with a 400, and the upstream is never called', async (_what, header) => {
+    let called = false;
+    handler = (_req, res) => {
+      called = true;
+      res.end();
+    };
+    open(1, { headers: [[header[0], header[1]]] });
+    await peer.until(() => peer.ended);
+    expect(peer.messages.find((m) => m.t === 'relay.head')).toMatchObject({ sid: 1, status: 400 });
+    expect(Buffer.concat(peer.body).toString()).toMatch(/headers cannot be sent/);
+    expect(called).toBe(false);
+    expect(host.active).toBe(0);
+  });
+
   it('replaces the key header, strips lease and hop-by-hop headers, and streams both ways', async () => {
     let seen: { url?: string; headers: http.IncomingHttpHeaders; body: string } | undefined;
     handler = (req, res) => {

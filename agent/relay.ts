@@ -227,7 +227,15 @@ class LaptopRelayStream {
     const headers = providerRequestHeaders(this.open.headers, cred.spec.requiredHeaders, cred.keyHeader, applyAuth ? '' : cred.keyPrefix + cred.secret);
     applyAuth?.(headers);
     const timeoutMs = this.deps.upstreamTimeoutMs ?? DEFAULT_PROVIDER_HEAD_TIMEOUT_MS;
-    const upstream = requestProvider(url, this.open.method, headers, timeoutMs);
+    let upstream: ProviderRequest | undefined;
+    try {
+      upstream = requestProvider(url, this.open.method, headers, timeoutMs);
+    } catch (err) {
+      // Node throws on a header name or value HTTP cannot carry: the daemon's relay.open is
+      // not to be trusted that far (thrown here, it was an unhandled rejection: the agent died).
+      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}": the request's headers cannot be sent (${(err as NodeJS.ErrnoException).code ?? 'invalid'})`, 400, 'bad-request');
+      return;
+    }
     if (!upstream) {
       this.failBeforeHead(cred.spec.errorShape, 'upstream-unreachable', `unsupported upstream scheme ${url.protocol}`);
       return;
