@@ -30,6 +30,7 @@ describe(`protocol fuzzing (FUZZ_SEED=${seed})`, () => {
   it('throws the frames at both sides, with relay streams live', () => {
     expect(run.frames).toBeGreaterThanOrEqual(FRAMES);
     expect(run.daemon.stats.streams).toBeGreaterThan(0);
+    expect(run.daemon.stats.preAuth).toBeGreaterThan(0);
     expect(run.agent.stats.streams).toBeGreaterThan(0);
     // Bad frames were answered with error frames, not only with closes.
     expect(run.daemon.stats.errorsSeen).toBeGreaterThan(run.daemon.stats.links);

@@ -79,6 +79,11 @@ export class AgentTarget {
     ws.terminate();
   }
 
+  /** Resolves once the agent has a link to the hostile daemon again. */
+  async reconnected(): Promise<void> {
+    await this.until(this.daemon.ready(), 'the agent did not reconnect');
+  }
+
   /** A real lease and a real request through the agent to the mock provider; true if it was served. */
   async served(): Promise<boolean> {
     await this.until(this.daemon.ready(), 'the agent did not reconnect');

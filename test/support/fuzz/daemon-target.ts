@@ -17,12 +17,14 @@ export const ANSWER_BOUND_MS = 5000;
 const CREDENTIAL = 'fuzzcred';
 
 export function newStats(): TargetStats {
-  return { frames: 0, links: 0, errorsSeen: 0, closes: 0, streams: 0, closeCodes: {} };
+  return { frames: 0, links: 0, preAuth: 0, errorsSeen: 0, closes: 0, streams: 0, closeCodes: {} };
 }
 
 export interface TargetStats {
   frames: number;
   links: number;
+  /** Of the links, those fuzzed before the handshake. */
+  preAuth: number;
   errorsSeen: number;
   closes: number;
   streams: number;
@@ -67,6 +69,7 @@ export class DaemonTarget {
     this.sent += frames;
     this.stats.frames += frames;
     this.stats.links += 1;
+    this.stats.preAuth += 1;
     const outcome = await this.guard(first, batch, () =>
       throwBatch(laptop.ws, batch, () => {}, (m) => m.t === 'welcome', ANSWER_BOUND_MS),
     );
@@ -134,7 +137,8 @@ export class DaemonTarget {
       laptop.send({ t: 'lease.grant', id: req.id, leaseId, scope: 'once', ttlMs: 60_000 });
       return leaseId;
     });
-    const answer = await request(`${this.world.state.proxyUrl}/_tether/v1/lease`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: CREDENTIAL, as: this.name }) });
+    granted.catch(() => {}); // awaited below, unless the lease call fails first
+    const answer = await request(`${this.world.state.proxyUrl}/_tether/v1/lease`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tether-pid': String(process.pid) }, body: JSON.stringify({ provider: CREDENTIAL, as: this.name }) });
     if (answer.status !== 200) throw new Error(`lease for the fuzzing laptop failed: ${answer.status} ${answer.text}`);
     const leaseId = await granted;
     const { token } = answer.json() as { token: string };

@@ -1,0 +1,131 @@
+// `npm run soak`: a million fuzzed frames at the real daemon and a real agent, their memory and
+// fds sampled as it runs. Fails unless both end within 10 % of where they stood after the
+// first 100,000 frames. FUZZ_SEED=n replays a run; SOAK_FRAMES=n changes its length.
+// A level is the median of a few samples (those of the next 100,000 frames, and the last
+// ones): one sample's RSS moves with where V8's collector happens to be.
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { runCampaign } from '../test/support/fuzz/campaign.js';
+import { runSeed } from '../test/support/fuzz/prng.js';
+import { ROOT } from '../test/support/tether-process.js';
+import { World } from '../test/support/world.js';
+
+const FRAMES = Number(process.env.SOAK_FRAMES ?? 1_000_000);
+const SAMPLE_EVERY = Math.max(5_000, Math.round(FRAMES / 40));
+const BASELINE_AT = Math.min(100_000, FRAMES / 4);
+/** Samples in each level. */
+const LEVEL_OF = 4;
+const TOLERANCE = 0.1;
+const RESULTS = join(ROOT, 'bench/SOAK.md');
+const SECTION = '## Protocol fuzzing';
+
+interface Usage {
+  rssKiB: number;
+  fds: number;
+}
+
+function usageOf(pid: number): Usage {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return { rssKiB: rss ? Number(rss[1]) : NaN, fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+interface Sample {
+  frames: number;
+  seconds: number;
+  daemon: Usage;
+  agent: Usage;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+const change = (end: number, base: number) => `${end >= base ? '+' : '−'}${(Math.abs(end / base - 1) * 100).toFixed(1)} %`;
+
+function table(samples: Sample[]): string {
+  const rows = samples.map((s) => `| ${s.frames.toLocaleString('en-US')} | ${s.seconds.toFixed(0)} | ${mib(s.daemon.rssKiB)} | ${s.daemon.fds} | ${mib(s.agent.rssKiB)} | ${s.agent.fds} |`);
+  return ['| frames | s | daemon RSS | daemon fds | agent RSS | agent fds |', '|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+async function main(): Promise<number> {
+  const seed = runSeed();
+  console.log(`soak: FUZZ_SEED=${seed}, ${FRAMES.toLocaleString('en-US')} frames, a sample every ${SAMPLE_EVERY.toLocaleString('en-US')}`);
+  const world = await World.start({ approve: 'allow' });
+  const samples: Sample[] = [];
+  const started = Date.now();
+  let agentPid = 0;
+  try {
+    const run = await runCampaign(world, {
+      seed,
+      frames: FRAMES,
+      sampleEvery: SAMPLE_EVERY,
+      onSample: (frames, agent) => {
+        agentPid = agent.agent.pid;
+        const sample = { frames, seconds: (Date.now() - started) / 1000, daemon: usageOf(world.daemon.pid), agent: usageOf(agentPid) };
+        samples.push(sample);
+        console.log(`${String(frames).padStart(8)} frames ${sample.seconds.toFixed(0).padStart(4)} s  daemon ${mib(sample.daemon.rssKiB)} ${sample.daemon.fds} fds  agent ${mib(sample.agent.rssKiB)} ${sample.agent.fds} fds`);
+      },
+    });
+    const alive = !world.daemon.exited && !run.agent.agent.exited;
+    const served = alive && (await run.agent.served()) && (await world.token('openai')).code === 0;
+    const first = samples.findIndex((s) => s.frames >= BASELINE_AT);
+    const base = samples.slice(first, first + LEVEL_OF);
+    const end = samples.slice(-LEVEL_OF);
+    const level = (of: Sample[], pick: (s: Sample) => number) => median(of.map(pick));
+    const checks = [
+      { what: 'daemon RSS', pick: (s: Sample) => s.daemon.rssKiB },
+      { what: 'daemon fds', pick: (s: Sample) => s.daemon.fds },
+      { what: 'agent RSS', pick: (s: Sample) => s.agent.rssKiB },
+      { what: 'agent fds', pick: (s: Sample) => s.agent.fds },
+    ].map(({ what, pick }) => {
+      const c = { what, base: level(base, pick), end: level(end, pick) };
+      return { ...c, ok: Math.abs(c.end / c.base - 1) <= TOLERANCE };
+    });
+    const rate = Math.round((run.frames * 1000) / run.ms);
+    console.log(`\n${table(samples)}\n`);
+    for (const c of checks) console.log(`${c.ok ? 'ok    ' : 'FAILED'} ${c.what}: ${c.base} → ${c.end} (${change(c.end, c.base)}, limit ±${TOLERANCE * 100} %)`);
+    console.log(`${run.frames.toLocaleString('en-US')} frames in ${(run.ms / 1000).toFixed(0)} s (${rate} frames/s); daemon ${JSON.stringify(run.daemon.stats)}; agent ${JSON.stringify(run.agent.stats)}`);
+    console.log(alive ? 'daemon and agent alive' : 'FAILED: a process died');
+    console.log(served ? 'afterwards a real lease and request are served on both' : 'FAILED: a legitimate link is no longer served');
+    const ok = alive && served && checks.every((c) => c.ok);
+    writeResults(seed, samples, checks, run.frames, run.ms, rate, ok);
+    await run.agent.stop();
+    return ok ? 0 : 1;
+  } finally {
+    await world.dispose();
+  }
+}
+
+function writeResults(seed: number, samples: Sample[], checks: { what: string; base: number; end: number; ok: boolean }[], frames: number, ms: number, rate: number, ok: boolean): void {
+  const load = os.loadavg()[0]!.toFixed(2);
+  const section = [
+    SECTION,
+    '',
+    `Latest \`npm run soak\`: ${new Date().toISOString()}, FUZZ_SEED=${seed}: ${frames.toLocaleString('en-US')} fuzzed frames in ${(ms / 1000).toFixed(0)} s (${rate} frames/s) at the daemon (as hostile laptops, over its link socket) and at an agent (from a hostile daemon), ${ok ? '**passed**' : '**failed**'}.`,
+    `Machine: ${os.cpus().length} cores, Node ${process.version}, 1-min load average ${load} at the end. Samples are taken with every fuzzing link closed and the agent reconnected. A level is the median of ${LEVEL_OF} samples; the end level must be within ±${TOLERANCE * 100} % of the level from ${BASELINE_AT.toLocaleString('en-US')} frames on.`,
+    '',
+    table(samples),
+    '',
+    `| check | level after ${BASELINE_AT.toLocaleString('en-US')} frames | level at the end | change | |`,
+    '|---|---:|---:|---:|---|',
+    ...checks.map((c) => `| ${c.what} | ${c.what.endsWith('RSS') ? mib(c.base) : c.base} | ${c.what.endsWith('RSS') ? mib(c.end) : c.end} | ${change(c.end, c.base)} | ${c.ok ? 'met' : '**missed**'} |`),
+    '',
+  ].join('\n');
+  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Soak results\n\n';
+  const at = old.indexOf(SECTION);
+  const next = at < 0 ? `${old.trimEnd()}\n\n${section}` : old.slice(0, at) + section + (old.slice(at + SECTION.length).match(/\n## [\s\S]*$/)?.[0] ?? '');
+  writeFileSync(RESULTS, `${next.trimEnd()}\n`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
