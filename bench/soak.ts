@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { runCampaign } from '../test/support/fuzz/campaign.js';
+import { CRASH_OUTPUT } from '../test/support/fuzz/oracle.js';
 import { runSeed } from '../test/support/fuzz/prng.js';
 import { ROOT } from '../test/support/tether-process.js';
 import { World } from '../test/support/world.js';
@@ -80,7 +81,8 @@ async function main(): Promise<number> {
         console.log(`${String(frames).padStart(8)} frames ${sample.seconds.toFixed(0).padStart(4)} s  daemon ${mib(sample.daemon.rssKiB)} ${sample.daemon.fds} fds  agent ${mib(sample.agent.rssKiB)} ${sample.agent.fds} fds`);
       },
     });
-    const alive = !world.daemon.exited && !run.agent.agent.exited;
+    const processes = [world.daemon, world.agent!, run.agent.agent];
+    const alive = processes.every((p) => !p.exited && !CRASH_OUTPUT.test(p.text));
     const served = alive && (await run.agent.served()) && (await world.token('openai')).code === 0;
     const first = samples.findIndex((s) => s.frames >= BASELINE_AT);
     const base = samples.slice(first, first + LEVEL_OF);
@@ -99,7 +101,7 @@ async function main(): Promise<number> {
     console.log(`\n${table(samples)}\n`);
     for (const c of checks) console.log(`${c.ok ? 'ok    ' : 'FAILED'} ${c.what}: ${c.base} → ${c.end} (${change(c.end, c.base)}, limit ±${TOLERANCE * 100} %)`);
     console.log(`${run.frames.toLocaleString('en-US')} frames in ${(run.ms / 1000).toFixed(0)} s (${rate} frames/s); daemon ${JSON.stringify(run.daemon.stats)}; agent ${JSON.stringify(run.agent.stats)}`);
-    console.log(alive ? 'daemon and agent alive' : 'FAILED: a process died');
+    console.log(alive ? 'daemon and agents alive, nothing unhandled in their output' : `FAILED: a process died or reported an unhandled error:\n${processes.map((p) => p.text.slice(-2000)).join('\n')}`);
     console.log(served ? 'afterwards a real lease and request are served on both' : 'FAILED: a legitimate link is no longer served');
     const ok = alive && served && checks.every((c) => c.ok);
     writeResults(seed, samples, checks, run.frames, run.ms, rate, ok);

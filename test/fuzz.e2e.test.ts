@@ -1,6 +1,7 @@
 // A seeded protocol fuzzer against the real daemon and the real agent; FUZZ_SEED=n replays a run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCampaign, type CampaignResult } from './support/fuzz/campaign.js';
+import { CRASH_OUTPUT } from './support/fuzz/oracle.js';
 import { runSeed } from './support/fuzz/prng.js';
 import { retire } from './support/retire.js';
 import { World } from './support/world.js';
@@ -11,8 +12,6 @@ const FRAMES = Number(process.env.FUZZ_FRAMES ?? 50_000);
 let world: World;
 let run: CampaignResult;
 
-/** What a crashed or half-crashed Node process leaves in its output. */
-const CRASH = /unhandled|uncaught|UnhandledPromiseRejection|\n\s+at .+:\d+:\d+/i;
 
 beforeAll(async () => {
   console.log(`fuzz: FUZZ_SEED=${seed}`);
@@ -40,7 +39,7 @@ describe(`protocol fuzzing (FUZZ_SEED=${seed})`, () => {
   it('leaves the daemon and the agent running, with nothing unhandled in their output', () => {
     for (const p of [world.daemon, world.agent!, run.agent.agent]) {
       expect(p.exited, p.text).toBe(false);
-      expect(p.text).not.toMatch(CRASH);
+      expect(p.text).not.toMatch(CRASH_OUTPUT);
     }
   });
 

@@ -48,6 +48,9 @@ export interface BatchOutcome {
   closed: { code: number; reason: string } | undefined;
 }
 
+/** What a crashed or half-crashed Node process leaves in its output. */
+export const CRASH_OUTPUT = /unhandled|uncaught|UnhandledPromiseRejection|\n\s+at .+:\d+:\d+/i;
+
 /** Raised with everything needed to replay: the seed, the frame's index, what it was. */
 export class FuzzFailure extends Error {
   override readonly name = 'FuzzFailure';
