@@ -233,7 +233,7 @@ class LaptopRelayStream {
     } catch (err) {
       // Node throws on a header name or value HTTP cannot carry: the daemon's relay.open is
       // not to be trusted that far (thrown here, it was an unhandled rejection: the agent died).
-      this.failBeforeHead(cred.spec.errorShape, `"${this.credential}": the request's headers cannot be sent (${(err as NodeJS.ErrnoException).code ?? 'invalid'})`, 400, 'bad-request');
+      this.failBeforeHead(cred.spec.errorShape, 'bad-request', `"${this.credential}": the request's headers cannot be sent (${(err as NodeJS.ErrnoException).code ?? 'invalid'})`);
       return;
     }
     if (!upstream) {

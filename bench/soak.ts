@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { runCampaign } from '../test/support/fuzz/campaign.js';
+import type { TargetStats } from '../test/support/fuzz/daemon-target.js';
 import { CRASH_OUTPUT } from '../test/support/fuzz/oracle.js';
 import { runSeed } from '../test/support/fuzz/prng.js';
 import { ROOT } from '../test/support/tether-process.js';
@@ -104,7 +105,9 @@ async function main(): Promise<number> {
     console.log(alive ? 'daemon and agents alive, nothing unhandled in their output' : `FAILED: a process died or reported an unhandled error:\n${processes.map((p) => p.text.slice(-2000)).join('\n')}`);
     console.log(served ? 'afterwards a real lease and request are served on both' : 'FAILED: a legitimate link is no longer served');
     const ok = alive && served && checks.every((c) => c.ok);
-    writeResults(seed, samples, checks, run.frames, run.ms, rate, ok);
+    const thrown = (what: string, s: TargetStats) =>
+      `${what}: ${s.frames.toLocaleString('en-US')} frames on ${s.links.toLocaleString('en-US')} links (${s.preAuth} before the handshake, ${s.streams.toLocaleString('en-US')} with a relay stream live), ${s.errorsSeen.toLocaleString('en-US')} error frames back, ${s.closes.toLocaleString('en-US')} links ended in a close (by code: ${Object.entries(s.closeCodes).map(([code, n]) => `${code}: ${n}`).join(', ')})`;
+    writeResults(seed, samples, checks, run.frames, run.ms, rate, ok, [thrown('daemon', run.daemon.stats), thrown('agent', run.agent.stats)]);
     await run.agent.stop();
     return ok ? 0 : 1;
   } finally {
@@ -112,13 +115,15 @@ async function main(): Promise<number> {
   }
 }
 
-function writeResults(seed: number, samples: Sample[], checks: { what: string; base: number; end: number; ok: boolean }[], frames: number, ms: number, rate: number, ok: boolean): void {
+function writeResults(seed: number, samples: Sample[], checks: { what: string; base: number; end: number; ok: boolean }[], frames: number, ms: number, rate: number, ok: boolean, thrown: string[]): void {
   const load = os.loadavg()[0]!.toFixed(2);
   const section = [
     SECTION,
     '',
     `Latest \`npm run soak\`: ${new Date().toISOString()}, FUZZ_SEED=${seed}: ${frames.toLocaleString('en-US')} fuzzed frames in ${(ms / 1000).toFixed(0)} s (${rate} frames/s) at the daemon (as hostile laptops, over its link socket) and at an agent (from a hostile daemon), ${ok ? '**passed**' : '**failed**'}.`,
     `Machine: ${os.cpus().length} cores, Node ${process.version}, 1-min load average ${load} at the end. Samples are taken with every fuzzing link closed and the agent reconnected; both run with MALLOC_MMAP_THRESHOLD_=131072 (see bench/soak.ts: glibc's moving threshold otherwise lets the brk heap drift with no live object behind it). A level is the median of ${LEVEL_OF} samples; the end level must be within ±${TOLERANCE * 100} % of the level from ${BASELINE_AT.toLocaleString('en-US')} frames on.`,
+    '',
+    ...thrown.map((line) => `- ${line}.`),
     '',
     table(samples),
     '',

@@ -116,7 +116,7 @@ export class AgentTarget {
     const id = `rq_probe${++this.probes}`;
     let outcome: BatchOutcome;
     try {
-      outcome = await throwBatch(ws, batch, () => this.daemon.send({ t: 'lease.request', id, provider: 'probe', purpose: 'token', process: PROCESS }), (m) => m.t === 'lease.deny' && m.id === id, ANSWER_BOUND_MS);
+      outcome = await throwBatch(ws, batch, () => this.daemon.send({ t: 'lease.request', id, credential: 'probe', purpose: 'token', process: PROCESS }), (m) => m.t === 'lease.deny' && m.id === id, ANSWER_BOUND_MS);
     } catch (err) {
       this.fail(first, batch[0]!, (err as Error).message);
     }
@@ -139,7 +139,7 @@ export class AgentTarget {
   private async openStream(model: string, stream: boolean): Promise<number | undefined> {
     const id = `rq_real${++this.probes}`;
     const grant = this.nextMessage((m): m is Extract<Message, { t: 'lease.grant' | 'lease.deny' }> => (m.t === 'lease.grant' || m.t === 'lease.deny') && m.id === id);
-    this.daemon.send({ t: 'lease.request', id, provider: 'openai', purpose: 'token', process: PROCESS });
+    this.daemon.send({ t: 'lease.request', id, credential: 'openai', purpose: 'token', process: PROCESS });
     const answer = await this.until(grant, 'the agent did not answer a lease request');
     if (answer.t !== 'lease.grant') return undefined;
     const sid = this.nextSid++;

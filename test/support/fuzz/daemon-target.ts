@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { KeyObject } from 'node:crypto';
+import { DAEMON_CONTROL_HEADER, DAEMON_CONTROL_ROUTES, DAEMON_CONTROL_VERSION } from '../../../protocol/daemon-control.js';
 import { encodeCredit } from '../../../protocol/index.js';
 import { FakeLaptop, newAgentKey, type FakeStream } from '../../../remote/testing/fake-laptop.js';
 import { request } from '../../../remote/testing/harness.js';
@@ -138,7 +139,12 @@ export class DaemonTarget {
       return leaseId;
     });
     granted.catch(() => {}); // awaited below, unless the lease call fails first
-    const answer = await request(`${this.world.state.proxyUrl}/_tether/v1/lease`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tether-pid': String(process.pid) }, body: JSON.stringify({ provider: CREDENTIAL, as: this.name }) });
+    const call = DAEMON_CONTROL_ROUTES.lease;
+    const answer = await request(`${this.world.state.proxyUrl}${call.path}`, {
+      method: call.method,
+      headers: { 'content-type': 'application/json', [DAEMON_CONTROL_HEADER]: String(DAEMON_CONTROL_VERSION), 'x-tether-pid': String(process.pid) },
+      body: JSON.stringify({ credential: CREDENTIAL, as: this.name }),
+    });
     if (answer.status !== 200) throw new Error(`lease for the fuzzing laptop failed: ${answer.status} ${answer.text}`);
     const leaseId = await granted;
     const { token } = answer.json() as { token: string };

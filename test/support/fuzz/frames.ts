@@ -65,13 +65,13 @@ function template(type: Message['t'], rng: Prng, ctx: FrameContext): JsonObject 
     case 'error':
       return { t: type, code: rng.pick(['bad-json', 'bad-message', 'internal', 'unknown-stream', 'flow-control']), message: rng.string(rng.int(0, 40)), ref: String(sid(rng, ctx)) };
     case 'offer':
-      return { t: type, providers: Array.from({ length: rng.int(0, 3) }, () => ({ name: rng.pick(['openai', 'fuzzcred', 'x']), provider: rng.pick(['openai', 'anthropic', 'nope']), mode: rng.pick(['relay', 'forward']) })) };
+      return { t: type, credentials: Array.from({ length: rng.int(0, 3) }, () => ({ name: rng.pick(['openai', 'fuzzcred', 'x']), provider: rng.pick(['openai', 'anthropic', 'nope']), mode: rng.pick(['relay', 'forward']) })) };
     case 'lease.request':
-      return { t: type, id: requestId(rng), provider: rng.pick(['openai', 'anthropic', 'nope']), purpose: rng.pick(['token', 'env', 'exec']), process: { pid: rng.int(0, 99999), uid: 1000, cmdline: ['node', 'x'], parents: [] } };
+      return { t: type, id: requestId(rng), credential: rng.pick(['openai', 'anthropic', 'nope']), purpose: rng.pick(['token', 'env', 'exec']), process: { pid: rng.int(0, 99999), uid: 1000, cmdline: ['node', 'x'], parents: [] } };
     case 'lease.grant':
       return { t: type, id: requestId(rng), leaseId: leaseId(rng, ctx), scope: rng.pick(['once', 'connection']), ttlMs: rng.int(1000, 600_000) };
     case 'lease.deny':
-      return { t: type, id: requestId(rng), reason: rng.pick(['denied', 'timeout', 'unknown-provider', 'error']), message: rng.string(rng.int(0, 30)) };
+      return { t: type, id: requestId(rng), reason: rng.pick(['denied', 'timeout', 'unknown-credential', 'unknown-provider', 'error']), message: rng.string(rng.int(0, 30)) };
     case 'lease.renew':
       return { t: type, leaseId: leaseId(rng, ctx), ttlMs: rng.int(1000, 600_000) };
     case 'lease.revoke':
@@ -200,7 +200,8 @@ function linkEnder(rng: Prng, sender: Sender, ctx: FrameContext): FuzzFrame {
     case 0:
     case 1:
     case 2:
-      obj.v = rng.pick([0, 2, '1', null, 1.0000001, -1, 'v1']);
+      // Any version but ours: the one before it, the next, and values that are no version at all.
+      obj.v = rng.pick([0, PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1, String(PROTOCOL_VERSION), null, PROTOCOL_VERSION + 1e-7, -1, `v${PROTOCOL_VERSION}`]);
       return { data: stringify(obj), kind: `${obj.t as string} (version ${String(obj.v)})` };
     case 3:
     case 4:
@@ -244,7 +245,7 @@ function brokenJson(rng: Prng, sender: Sender, ctx: FrameContext): FuzzFrame {
       return { data: valid.slice(0, at) + String.fromCharCode(rng.int(0, 0xffff)) + valid.slice(at + 1), kind: 'flipped char' };
     }
     default:
-      return { data: rng.pick(['{"t":"hb","v":1}', '{"v":1,"t":"hb","t":"hb"}', '{"t":"hb"}\u0000']), kind: 'near hb' };
+      return { data: rng.pick([`{"t":"hb","v":${PROTOCOL_VERSION}}`, `{"v":${PROTOCOL_VERSION},"t":"hb","t":"hb"}`, '{"t":"hb"}\u0000']), kind: 'near hb' };
   }
 }
 
