@@ -1,5 +1,6 @@
 // `npm run soak`: a million fuzzed frames at the real daemon and a real agent, their memory and
-// fds sampled as it runs. Fails unless both end at most 10 % above where they stood after the
+// fds sampled as it runs; then the floods (bench/flood.ts) and the chaos run (bench/chaos.ts),
+// each writing its section of bench/SOAK.md. SOAK_PARTS=fuzz,flood,chaos picks parts. Fails unless both end at most 10 % above where they stood after the
 // first 100,000 frames (a level that falls is no leak). FUZZ_SEED=n replays a run; SOAK_FRAMES=n changes its length.
 // A level is the median of a few samples (those from 100,000 frames on, and the last ones):
 // one sample's RSS moves with where V8's collector and the allocator happen to be.
@@ -12,6 +13,8 @@ import { CRASH_OUTPUT } from '../test/support/fuzz/oracle.js';
 import { runSeed } from '../test/support/fuzz/prng.js';
 import { ROOT } from '../test/support/tether-process.js';
 import { World } from '../test/support/world.js';
+import { FULL_CHAOS, chaos } from './chaos.js';
+import { floodSoak } from './flood.js';
 
 const FRAMES = Number(process.env.SOAK_FRAMES ?? 1_000_000);
 const SAMPLE_EVERY = Math.max(5_000, Math.round(FRAMES / 50));
@@ -23,7 +26,9 @@ const LEVEL_OF = 5;
  * big frames (up to 1 MB) their buffers come from the brk heap, which fragments and is never
  * given back: [heap] then drifts (15 → 22 MiB over 300,000 frames) with no live object behind
  * it (heap snapshots at 50,000 and 250,000 frames differ by < 1 MB, mostly compiled code).
- * A fixed threshold keeps that drift out of the figures, so what is left to grow is a leak.
+ * A fixed threshold keeps that drift out of the figures, so what is left to grow is a leak. The
+ * daemon that `tether attach` starts runs with the same setting (remote/daemon-launcher.ts); the
+ * agent does not (its input comes from daemons it chose to connect to).
  */
 const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const TOLERANCE = 0.1;
@@ -62,10 +67,59 @@ function table(samples: Sample[]): string {
   return ['| frames | s | daemon RSS | daemon fds | agent RSS | agent fds |', '|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
+const PARTS = new Set((process.env.SOAK_PARTS ?? 'fuzz,flood,chaos').split(','));
+
+/** Writes (or replaces) one `## title` section of bench/SOAK.md. */
+function writeSection(title: string, body: string): void {
+  const heading = `## ${title}`;
+  const section = `${heading}\n\n${body.trimEnd()}\n`;
+  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Soak results\n\n';
+  const at = old.indexOf(heading);
+  const next = at < 0 ? `${old.trimEnd()}\n\n${section}` : old.slice(0, at) + section + (old.slice(at + heading.length).match(/\n## [\s\S]*$/)?.[0] ?? '');
+  writeFileSync(RESULTS, `${next.trimEnd()}\n`);
+}
+
+/** A part's rows as the bench's table: measure, figure, target, met. */
+function partTable(rows: [string, string, string, boolean][]): string {
+  return ['| measure | figure | target | |', '|---|---|---|---|', ...rows.map(([what, figure, goal, ok]) => `| ${what} | ${figure} | ${goal} | ${ok ? 'met' : '**missed**'} |`)].join('\n');
+}
+
+async function part(title: string, intro: string, run: () => Promise<{ rows: [string, string, string, boolean][]; ok: boolean }>): Promise<boolean> {
+  const started = Date.now();
+  const { rows, ok } = await run();
+  const table = partTable(rows);
+  console.log(`\n${title}\n${table}\n`);
+  const when = `Latest \`npm run soak\`: ${new Date().toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s, ${ok ? '**passed**' : '**failed**'}; ${os.cpus().length} cores, Node ${process.version}, 1-min load average ${os.loadavg()[0]!.toFixed(2)} at the end.`;
+  writeSection(title, `${intro}\n\n${when}\n\n${table}`);
+  return ok;
+}
+
 async function main(): Promise<number> {
+  Object.assign(process.env, MALLOC_ENV); // the daemon and the agents inherit it
+  let ok = true;
+  if (PARTS.has('fuzz')) ok = (await fuzzPart()) === 0 && ok;
+  if (PARTS.has('flood')) {
+    ok =
+      (await part(
+        'Floods',
+        'test/flood.e2e.test.ts\'s floods (1,000 connections of each kind that never authenticate) one listener at a time against the real daemon, a tool\'s requests through the laptop timed idle and during them (bench/flood.ts).',
+        () => floodSoak((l) => console.log(l)),
+      )) && ok;
+  }
+  if (PARTS.has('chaos')) {
+    ok =
+      (await part(
+        'Chaos',
+        `${FULL_CHAOS.agentKills} × SIGKILL of the agent mid-stream, ${FULL_CHAOS.daemonStops} × SIGSTOP of the daemon for 2 s, ${FULL_CHAOS.daemonRestarts} × daemon restart under load, ${FULL_CHAOS.providerKills} × the mock provider SIGKILLed mid-stream, with 4 tools streaming through the relay all along (bench/chaos.ts). A request is clean when it completes, gets an HTTP error status, or is cut (a stream whose head was already sent can only be cut); none may last past 3.5 s after an event, none may never end.`,
+        () => chaos(FULL_CHAOS, (l) => console.log(l)),
+      )) && ok;
+  }
+  return ok ? 0 : 1;
+}
+
+async function fuzzPart(): Promise<number> {
   const seed = runSeed();
   console.log(`soak: FUZZ_SEED=${seed}, ${FRAMES.toLocaleString('en-US')} frames, a sample every ${SAMPLE_EVERY.toLocaleString('en-US')}`);
-  Object.assign(process.env, MALLOC_ENV); // the daemon and the agents inherit it
   const world = await World.start({ approve: 'allow' });
   const samples: Sample[] = [];
   const started = Date.now();

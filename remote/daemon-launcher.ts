@@ -7,6 +7,15 @@ import type { InUse, RetireAnswer } from './retirement.js';
 import { remotePaths, type RemotePaths } from './paths.js';
 import { ensurePrivateDir } from './private-files.js';
 
+/**
+ * glibc's malloc raises its mmap threshold to the largest block freed so far; after a few large
+ * frames (up to 1 MB, which any laptop or a hostile peer can send) their buffers come from the
+ * brk heap, which fragments and is not given back: the soak saw it drift 15 → 22 MiB with no
+ * live object behind it. A fixed threshold keeps the daemon's memory where bench/SOAK.md shows
+ * it. The user's own setting wins; other libcs ignore the variable.
+ */
+const DAEMON_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 export interface LaunchOptions {
   home: string;
   /** The server bundle (or any script whose `serve` command runs the daemon). */
@@ -74,7 +83,7 @@ export async function ensureDaemon(opts: LaunchOptions): Promise<Launched> {
     const child = spawn(process.execPath, [opts.script, 'serve', ...opts.serveArgs], {
       detached: true,
       stdio: ['ignore', log, log],
-      env: { ...process.env, TETHER_HOME: opts.home },
+      env: { ...DAEMON_MALLOC_ENV, ...process.env, TETHER_HOME: opts.home },
     });
     fs.closeSync(log);
     child.unref();

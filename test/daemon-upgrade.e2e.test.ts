@@ -101,6 +101,8 @@ describe.skipIf(!sshdAvailable)('the daemon over SSH follows the laptop (heartbe
     const now = w.daemonState()!;
     expect(now.pid).not.toBe(old.pid);
     expect(now.bundle).toBe(bundles[1]!.sha);
+    // Started by `tether attach`: malloc's mmap threshold is pinned (remote/daemon-launcher.ts, bench/SOAK.md).
+    expect(readFileSync(`/proc/${now.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     expect(alive(old.pid)).toBe(false);
     expect(readFileSync(join(w.world.serverHome, 'run/daemon.log'), 'utf8')).toMatch(/making way for a new daemon/);
 
