@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { daemonPerTest } from './testing/daemon-per-test.js';
-import { autoGrant, leaseToken, pairedLaptop, portOf, rawStatus, request } from './testing/harness.js';
+import { autoGrant, leaseToken, pairedLaptop, portOf, rawRequest, request } from './testing/harness.js';
 
 const scene = daemonPerTest();
 
@@ -23,7 +23,7 @@ describe('proxy request checks', () => {
   ])('refuses %s with 403, on the proxy and the control API', async (_what, headers, code) => {
     const { daemon } = await setup();
     for (const path of ['/openai/v1/models', '/_tether/v1/status']) {
-      const answer = await rawStatus(portOf(daemon.proxyUrl), `GET ${path} HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`);
+      const answer = await rawRequest(portOf(daemon.proxyUrl), `GET ${path} HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`);
       // Node's own parser already answers 400 to an HTTP/1.1 request with no Host at all.
       if (headers === '' && answer.status === 400) continue;
       expect(answer.status).toBe(403);
@@ -34,7 +34,7 @@ describe('proxy request checks', () => {
 
   it.each(['127.0.0.1', '127.1.2.3:8080', 'localhost:1', 'LOCALHOST', '[::1]:9'])('accepts Host %s', async (host) => {
     const { daemon } = await setup();
-    const answer = await rawStatus(portOf(daemon.proxyUrl), `GET /_tether/v1/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const answer = await rawRequest(portOf(daemon.proxyUrl), `GET /_tether/v1/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     expect(answer.status).toBe(200);
   });
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { createDaemon, type Daemon, type DaemonOptions } from '../daemon.js';
 import { FakeLaptop } from './fake-laptop.js';
+import { parseRawAnswer, type RawAnswer } from './raw-answer.js';
 
 /** Test helpers shared by the remote/ suites: temp homes, daemons, paired laptops, raw HTTP. */
 
@@ -58,17 +59,14 @@ export function request(
   });
 }
 
-/** Sends raw HTTP/1.1 bytes (for headers Node's client would not send as written) and returns the status. */
-export function rawStatus(port: number, head: string): Promise<{ status: number; text: string }> {
+/** Sends raw HTTP/1.1 bytes (for headers Node's client would not send as written) and reads the answer. */
+export function rawRequest(port: number, head: string): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', reject);
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), text });
-    });
+    socket.on('end', () => resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8'))));
     socket.write(head);
   });
 }
