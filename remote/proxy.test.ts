@@ -27,8 +27,8 @@ describe('proxy request checks', () => {
       // Node's own parser already answers 400 to an HTTP/1.1 request with no Host at all.
       if (headers === '' && answer.status === 400) continue;
       expect(answer.status).toBe(403);
-      expect(answer.text).toContain(`"code":"${code}"`);
-      expect(answer.text.toLowerCase()).toContain(`x-tether-error: ${code}`);
+      expect(answer.headers['x-tether-error']).toBe(code);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code } });
     }
   });
 
@@ -44,11 +44,15 @@ describe('proxy request checks', () => {
     expect(none.status).toBe(401);
     expect(none.headers['content-type']).toBe('application/json');
     expect(none.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect(none.code()).toBe('no-lease-token');
     const bogus = await request(`${daemon.proxyUrl}/openai/v1/models`, { headers: { 'x-api-key': 'sk-not-a-lease' } });
+    expect(bogus.status).toBe(401);
     expect(bogus.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
+    expect(bogus.code()).toBe('unknown-lease');
     const unknown = await request(`${daemon.proxyUrl}/nothing-here/v1/models`);
     expect(unknown.status).toBe(404);
     expect(unknown.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    expect(unknown.code()).toBe('unknown-credential');
   });
 
   it('refuses a lease on the wrong credential path', async () => {
@@ -56,6 +60,7 @@ describe('proxy request checks', () => {
     const { token } = await leaseToken(daemon, 'openai');
     const answer = await request(`${daemon.proxyUrl}/anthropic/v1/messages`, { headers: { 'x-api-key': token } });
     expect(answer.status).toBe(401);
+    expect(answer.code()).toBe('wrong-credential');
   });
 });
 
@@ -112,6 +117,8 @@ describe('relaying', () => {
     laptop.onRelayOpen = (stream) => stream.abort('upstream refused the connection');
     const answer = await request(`${daemon.proxyUrl}/anthropic/v1/messages`, { method: 'POST', headers: { 'x-api-key': token }, body: '{}' });
     expect(answer.status).toBe(502);
+    expect(answer.code()).toBe('relay-failed');
+    // The laptop's reason is passed on: it is what tells the user where it broke.
     expect(answer.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('upstream refused') } });
   });
 

@@ -7,6 +7,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { createDaemon, type Daemon, type DaemonOptions } from '../daemon.js';
 import { FakeLaptop } from './fake-laptop.js';
 import { parseRawAnswer, type RawAnswer } from './raw-answer.js';
+import { carriedCode } from './refusal-code.js';
 
 /** Test helpers shared by the remote/ suites: temp homes, daemons, paired laptops, raw HTTP. */
 
@@ -38,6 +39,8 @@ export interface HttpAnswer {
   headers: http.IncomingHttpHeaders;
   text: string;
   json: () => unknown;
+  /** The refusal code in the x-tether-error header and the body (see carriedCode), if any. */
+  code: () => string | undefined;
 }
 
 export function request(
@@ -51,7 +54,7 @@ export function request(
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text), code: () => carriedCode(res.headers, text) });
       });
     });
     req.on('error', reject);
