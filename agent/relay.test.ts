@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameKind, PROVIDERS, RELAY_WINDOW, decodeFrame, encodeCredit, encodeData, encodeEnd, type Message } from '../protocol/index.js';
+import { TETHER_ERROR_HEADER } from '../protocol/refusals.js';
 import type { ResolvedCredential } from './credentials.js';
 import { LeaseBook } from './lease-book.js';
 import { RelayHost, type RelayDone } from './relay.js';
@@ -35,6 +36,13 @@ class RecordingPeer {
     else this.credits += f.bytes;
     this.wake();
   };
+  /** The refusal code of the answer the relay made itself: its x-tether-error header, when the body's error.tether_code agrees. */
+  refusalCode(): string | undefined {
+    const head = this.messages.find((m) => m.t === 'relay.head');
+    const header = head?.headers.find(([n]) => n === TETHER_ERROR_HEADER)?.[1];
+    const inBody = (JSON.parse(Buffer.concat(this.body).toString()) as { error?: { tether_code?: string } }).error?.tether_code;
+    return header === inBody ? header : `header ${String(header)}, body ${String(inBody)}`;
+  }
   until(cond: () => boolean): Promise<void> {
     if (cond()) return Promise.resolve();
     return new Promise((resolve) => {
@@ -228,6 +236,8 @@ describe('RelayHost', () => {
     host.frame({ kind: FrameKind.end, sid: 5 });
     await peer.until(() => peer.ended);
     expect(peer.messages[0]).toMatchObject({ t: 'relay.head', sid: 5, status: 502 });
+    expect(peer.refusalCode()).toBe('upstream-unreachable');
+    // It names the address and the error: what the user needs to fix the base URL.
     const body = JSON.parse(Buffer.concat(peer.body).toString()) as { error: { message: string } };
     expect(body.error.message).toMatch(/cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
   });
@@ -262,7 +272,8 @@ describe('RelayHost', () => {
       await peer.until(() => peer.ended);
       const head = peer.messages.find((m) => m.t === 'relay.head');
       expect(head).toMatchObject({ status: 504 });
-      expect(JSON.parse(Buffer.concat(peer.body).toString())).toMatchObject({ error: { type: 'server_error', message: expect.stringMatching(/did not answer within 300 ms/) } });
+      expect(peer.refusalCode()).toBe('upstream-timeout');
+      expect(JSON.parse(Buffer.concat(peer.body).toString())).toMatchObject({ error: { type: 'server_error' } });
 
       // Headers at once, the body long after the timeout: the answer is under way, so it is left alone.
       const slow = new RecordingPeer();

@@ -18,9 +18,10 @@ async function setup(opts: Parameters<typeof startDaemon>[0] = {}, names: string
 
 type ErrorBody = { error: { code: string; message: string } };
 
-async function proxyWhy(proxyUrl: string, token: string): Promise<{ status: number; message: string }> {
+/** A proxy request's refusal: its status, its code (header and body), and why, which the user reads. */
+async function proxyWhy(proxyUrl: string, token: string): Promise<{ status: number; code: string | undefined; message: string }> {
   const answer = await request(`${proxyUrl}/openai/v1/models`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: answer.status, message: (answer.json() as { error: { message: string } }).error.message };
+  return { status: answer.status, code: answer.code(), message: (answer.json() as { error: { message: string } }).error.message };
 }
 
 describe('lease requests through POST /_tether/v1/lease', () => {
@@ -53,13 +54,14 @@ describe('lease requests through POST /_tether/v1/lease', () => {
     laptop!.send({ t: 'lease.deny', id: req.id, reason, message: 'no' });
     const got = await answer;
     expect(got.status).toBe(status);
-    expect((got.json() as ErrorBody).error.code).toBe(code);
+    expect(got.code()).toBe(code);
   });
 
   it('gives up after --request-timeout-ms with approval-timeout', async () => {
     const { daemon, laptops: [laptop] } = await setup({ requestTimeoutMs: 200 });
     const got = await controlCall(daemon, 'POST', 'lease', { provider: 'openai' });
-    expect((got.json() as ErrorBody).error.code).toBe('approval-timeout');
+    expect(got.status).toBe(503);
+    expect(got.code()).toBe('approval-timeout');
     // A grant that comes too late is ended at once so the laptop's view stays true.
     const req = await laptop!.next('lease.request');
     laptop!.send({ t: 'lease.grant', id: req.id, leaseId: 'ls_toolate0001', scope: 'once', ttlMs: 60_000 });
@@ -71,24 +73,28 @@ describe('lease requests through POST /_tether/v1/lease', () => {
     const answer = controlCall(daemon, 'POST', 'lease', { provider: 'openai' });
     await laptop!.next('lease.request');
     laptop!.close();
-    expect(((await answer).json() as ErrorBody).error.code).toBe('laptop-left');
+    expect((await answer).code()).toBe('laptop-left');
   });
 
   it('chooses the laptop: none, several, by name, unknown name, unknown provider', async () => {
     const started = await scene.start();
     const daemon = started.daemon;
-    const code = async (body: object) => ((await controlCall(daemon, 'POST', 'lease', body)).json() as ErrorBody).error?.code;
+    const code = async (body: object) => (await controlCall(daemon, 'POST', 'lease', body)).code();
     expect(await code({ provider: 'openai' })).toBe('no-laptop');
     const a = await pairedLaptop(daemon, { name: 'alice-mbp', offer: ['openai'] });
     const b = await pairedLaptop(daemon, { name: 'bob-xps', offer: ['anthropic'] });
     scene.laptops.push(a, b);
-    const ambiguous = (await controlCall(daemon, 'POST', 'lease', { provider: 'openai' })).json() as ErrorBody;
-    expect(ambiguous.error.code).toBe('ambiguous-laptop');
+    const ambiguousAnswer = await controlCall(daemon, 'POST', 'lease', { provider: 'openai' });
+    expect(ambiguousAnswer.code()).toBe('ambiguous-laptop');
+    // It names the laptops to choose from.
+    const ambiguous = ambiguousAnswer.json() as ErrorBody;
     expect(ambiguous.error.message).toContain('alice-mbp');
     expect(ambiguous.error.message).toContain('bob-xps');
     expect(await code({ provider: 'openai', as: 'carol' })).toBe('unknown-laptop');
-    const unknown = (await controlCall(daemon, 'POST', 'lease', { provider: 'openai', as: 'bob-xps' })).json() as ErrorBody;
-    expect(unknown.error.code).toBe('unknown-credential');
+    const unknownAnswer = await controlCall(daemon, 'POST', 'lease', { provider: 'openai', as: 'bob-xps' });
+    expect(unknownAnswer.code()).toBe('unknown-credential');
+    // It says what the laptop does offer.
+    const unknown = unknownAnswer.json() as ErrorBody;
     expect(unknown.error.message).toContain('anthropic');
     expect(await code({ provider: 'Not A Name' })).toBe('bad-request');
     const stop = autoGrant(b);
@@ -109,7 +115,7 @@ describe('lease lifetime', () => {
     const t0 = Date.now();
     expect(await closed).toBe(4408);
     expect(Date.now() - t0).toBeLessThan(3 * 100 + 400);
-    expect(await proxyWhy(daemon.proxyUrl, token)).toEqual({ status: 401, message: 'tether: laptop disconnected' });
+    expect(await proxyWhy(daemon.proxyUrl, token)).toEqual({ status: 401, code: 'lease-ended', message: 'tether: laptop disconnected' });
   });
 
   it('bye revokes at once and the socket closes 1000', async () => {
@@ -119,7 +125,7 @@ describe('lease lifetime', () => {
     laptop!.send({ t: 'bye', reason: 'lid closed' });
     expect((await laptop!.closed).code).toBe(1000);
     expect(daemon.leases.list()).toHaveLength(0);
-    expect((await proxyWhy(daemon.proxyUrl, token)).message).toBe('tether: laptop disconnected');
+    expect(await proxyWhy(daemon.proxyUrl, token)).toEqual({ status: 401, code: 'lease-ended', message: 'tether: laptop disconnected' });
   });
 
   it('TTL expiry ends a lease and reports lease.ended expired', async () => {
@@ -127,7 +133,7 @@ describe('lease lifetime', () => {
     autoGrant(laptop!, 'once', 60_000);
     const { token, leaseId } = await leaseToken(daemon);
     expect(await laptop!.next('lease.ended')).toEqual({ t: 'lease.ended', leaseId, reason: 'expired' });
-    expect(await proxyWhy(daemon.proxyUrl, token)).toEqual({ status: 401, message: 'tether: lease expired' });
+    expect(await proxyWhy(daemon.proxyUrl, token)).toEqual({ status: 401, code: 'lease-ended', message: 'tether: lease expired' });
   });
 
   it('renew extends a connection lease (capped); an unknown lease id gets unknown-lease', async () => {
@@ -154,7 +160,7 @@ describe('lease lifetime', () => {
     laptop!.send({ t: 'lease.revoke', leaseIds: [one.leaseId], reason: 'user' });
     expect(await laptop!.next('lease.ended')).toMatchObject({ leaseId: one.leaseId, reason: 'revoked' });
     expect(daemon.leases.list().map((l) => l.leaseId)).toEqual([two.leaseId]);
-    expect((await proxyWhy(daemon.proxyUrl, one.token)).message).toBe('tether: lease revoked on the laptop');
+    expect(await proxyWhy(daemon.proxyUrl, one.token)).toEqual({ status: 401, code: 'lease-ended', message: 'tether: lease revoked on the laptop' });
     laptop!.send({ t: 'lease.revoke', reason: 'lock screen' });
     await laptop!.next('lease.ended', (m) => m.leaseId === two.leaseId);
     expect(daemon.leases.list()).toHaveLength(0);
@@ -166,9 +172,11 @@ describe('lease lifetime', () => {
     const { token, leaseId } = await leaseToken(daemon);
     expect((await controlCall(daemon, 'POST', 'release', { token })).json()).toEqual({ released: true });
     expect(await laptop!.next('lease.ended')).toMatchObject({ leaseId, reason: 'released' });
-    expect((await proxyWhy(daemon.proxyUrl, token)).message).toBe('tether: lease released');
+    expect(await proxyWhy(daemon.proxyUrl, token)).toEqual({ status: 401, code: 'lease-ended', message: 'tether: lease released' });
     const unknown = await proxyWhy(daemon.proxyUrl, `tth_${'x'.repeat(43)}`);
     expect(unknown.status).toBe(401);
+    expect(unknown.code).toBe('unknown-lease');
+    // It says what to do.
     expect(unknown.message).toMatch(/unknown lease token.*tether token/);
   });
 

@@ -56,6 +56,8 @@ describe('exec handles', () => {
     expect(s.daemon.leases.list()).toEqual([]);
     const away = await ask(s, token);
     expect(away.status).toBe(503);
+    expect(away.code()).toBe('laptop-away');
+    // It names the laptop the user must bring back.
     expect(away.json()).toMatchObject({ error: { type: 'server_error', message: expect.stringMatching(/^tether: laptop away: lap /) } });
 
     // Back (same agent key, a new link): two requests at once share one lease request.
@@ -76,7 +78,7 @@ describe('exec handles', () => {
     expect(s.daemon.leases.list()).toEqual([]);
     const ended = await ask(s, token);
     expect(ended.status).toBe(401);
-    expect(ended.text).toMatch(/`tether exec` has ended/);
+    expect(ended.code()).toBe('exec-ended');
   });
 
   it('a lease asked without handle stays a plain lease', async () => {

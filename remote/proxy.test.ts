@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { malformedOf } from './loopback-server.js';
 import { daemonPerTest } from './testing/daemon-per-test.js';
-import { autoGrant, leaseToken, pairedLaptop, portOf, rawStatus, request } from './testing/harness.js';
+import { autoGrant, leaseToken, pairedLaptop, portOf, rawRequest, request } from './testing/harness.js';
 
 const scene = daemonPerTest();
 
@@ -26,10 +26,13 @@ describe('proxy request checks', () => {
     const { daemon } = await setup();
     const version = headers === '' ? 'HTTP/1.0' : 'HTTP/1.1';
     for (const path of ['/openai/v1/models', '/_tether/v1/status']) {
-      const answer = await rawStatus(portOf(daemon.proxyUrl), `GET ${path} ${version}\r\n${headers}Connection: close\r\n\r\n`);
+      const answer = await rawRequest(portOf(daemon.proxyUrl), `GET ${path} ${version}
+${headers}Connection: close
+
+`);
       expect(answer.status).toBe(403);
-      expect(answer.text).toContain(`"code":"${code}"`);
-      expect(answer.text.toLowerCase()).toContain(`x-tether-error: ${code}`);
+      expect(answer.headers['x-tether-error']).toBe(code);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code } });
     }
   });
 
@@ -38,13 +41,13 @@ describe('proxy request checks', () => {
     expect(malformedOf({ rawHeaders: [], httpVersion: '1.1' } as unknown as IncomingMessage)).toMatchObject({ code: 'malformed-request', status: 400 });
     expect(malformedOf({ rawHeaders: [], httpVersion: '1.0' } as unknown as IncomingMessage)).toBeUndefined();
     const { daemon } = await setup();
-    const answer = await rawStatus(portOf(daemon.proxyUrl), 'GET /_tether/v1/status HTTP/1.1\r\nConnection: close\r\n\r\n');
+    const answer = await rawRequest(portOf(daemon.proxyUrl), 'GET /_tether/v1/status HTTP/1.1\r\nConnection: close\r\n\r\n');
     expect(answer.status).toBe(400);
   });
 
   it.each(['127.0.0.1', '127.1.2.3:8080', 'localhost:1', 'LOCALHOST', '[::1]:9'])('accepts Host %s', async (host) => {
     const { daemon } = await setup();
-    const answer = await rawStatus(portOf(daemon.proxyUrl), `GET /_tether/v1/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const answer = await rawRequest(portOf(daemon.proxyUrl), `GET /_tether/v1/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     expect(answer.status).toBe(200);
   });
 
@@ -54,11 +57,15 @@ describe('proxy request checks', () => {
     expect(none.status).toBe(401);
     expect(none.headers['content-type']).toBe('application/json');
     expect(none.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect(none.code()).toBe('no-lease-token');
     const bogus = await request(`${daemon.proxyUrl}/openai/v1/models`, { headers: { 'x-api-key': 'sk-not-a-lease' } });
+    expect(bogus.status).toBe(401);
     expect(bogus.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
+    expect(bogus.code()).toBe('unknown-lease');
     const unknown = await request(`${daemon.proxyUrl}/nothing-here/v1/models`);
     expect(unknown.status).toBe(404);
     expect(unknown.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    expect(unknown.code()).toBe('unknown-credential');
   });
 
   it('refuses a lease on the wrong credential path', async () => {
@@ -66,6 +73,7 @@ describe('proxy request checks', () => {
     const { token } = await leaseToken(daemon, 'openai');
     const answer = await request(`${daemon.proxyUrl}/anthropic/v1/messages`, { headers: { 'x-api-key': token } });
     expect(answer.status).toBe(401);
+    expect(answer.code()).toBe('wrong-credential');
   });
 });
 
@@ -122,6 +130,8 @@ describe('relaying', () => {
     laptop.onRelayOpen = (stream) => stream.abort('upstream refused the connection');
     const answer = await request(`${daemon.proxyUrl}/anthropic/v1/messages`, { method: 'POST', headers: { 'x-api-key': token }, body: '{}' });
     expect(answer.status).toBe(502);
+    expect(answer.code()).toBe('relay-failed');
+    // The laptop's reason is passed on: it is what tells the user where it broke.
     expect(answer.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('upstream refused') } });
   });
 

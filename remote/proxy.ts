@@ -63,11 +63,12 @@ export function proxyRequest(view: DaemonView, req: IncomingMessage, res: Server
 }
 
 function relayLease(view: DaemonView, lease: Lease, name: string, rest: string, req: IncomingMessage, res: ServerResponse): void {
-  const shape = shapeFor(view, name, lease.provider);
   if (lease.name !== name) {
-    sendProviderRefusal(res, shape, 'wrong-credential', { detail: `this lease is for /${lease.name}, not /${name}: run \`tether token ${name}\`` });
+    // Told in the shape of the path called: that is the SDK reading it, whatever the lease is for.
+    sendProviderRefusal(res, shapeFor(view, name), 'wrong-credential', { detail: `this lease is for /${lease.name}, not /${name}: run \`tether token ${name}\`` });
     return;
   }
+  const shape = shapeFor(view, name, lease.provider);
   const link = view.findLink(lease.linkId);
   if (!link?.isOpen) {
     sendProviderRefusal(res, shape, 'lease-ended', { detail: 'laptop disconnected' });

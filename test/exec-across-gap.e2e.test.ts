@@ -8,6 +8,7 @@ import { ExecChild } from './support/exec-child.js';
 import { ROOT, waitFor } from './support/tether-process.js';
 import { retire } from './support/retire.js';
 import { World } from './support/world.js';
+import { refusalOf } from './support/refusal.js';
 
 const PROBE = join(ROOT, 'test/clients/exec-probe.mjs');
 let world: World | undefined;
@@ -72,9 +73,9 @@ describe('tether exec across a laptop gap', () => {
     await w.agent!.stop();
     await w.startAgent();
     // …and after that it is never re-bound: the exec that owned it is gone.
-    const refused = await w.proxy('/openai/v1/chat/completions', key);
+    const refused = await refusalOf(await w.proxy('/openai/v1/chat/completions', key));
     expect(refused.status).toBe(401);
-    expect(await refused.text()).toMatch(/`tether exec` has ended/);
+    expect(refused.code).toBe('exec-ended');
     expect((await w.daemonStatus())?.leases).toEqual([]);
     expect(w.mock.requests).toHaveLength(3);
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { FakeDaemon } from '../agent/testing/fake-daemon.js';
 import type { LeaseGrant, Message } from '../protocol/index.js';
 import { removeDir, tempDir } from './support/homes.js';
+import { refusalOf } from './support/refusal.js';
 import { retire } from './support/retire.js';
 import { World } from './support/world.js';
 import { ROOT, TetherProcess, runTether, waitFor } from './support/tether-process.js';
@@ -108,9 +109,10 @@ describe('forward mode against the real daemon', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     const refused = await waitFor(async () => {
       const res = await world.proxy('/vertex/v1/chat/completions', token);
-      return res.status === 401 ? res : undefined;
+      return res.status === 401 ? refusalOf(res) : undefined;
     }, '401 after revoke');
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/revoked/);
+    expect(refused.code).toBe('lease-ended');
+    expect(refused.message).toMatch(/revoked/); // why it ended
 
     // No lease lives, so nothing is renewed: the command does not run again. A renewal that was
     // already running when the revoke came may still log its run (node's start is slow under
@@ -170,9 +172,9 @@ describe('forward mode against the real daemon', () => {
     const res = await world.proxy('/vertex/v1/stall-upload', token);
     expect(res.status).toBe(504);
     expect(Date.now() - started).toBeGreaterThanOrEqual(UPSTREAM_TIMEOUT_MS - 100);
-    const body = (await res.json()) as { error: { type: string; message: string } };
-    expect(body.error.type).toBe('server_error');
-    expect(body.error.message).toMatch(/^tether: 127\.0\.0\.1:\d+ did not answer within 1500 ms$/);
+    expect(res.headers.get('x-tether-error')).toBe('upstream-timeout');
+    const body = (await res.json()) as { error: { type: string; message: string; tether_code: string } };
+    expect(body.error).toMatchObject({ type: 'server_error', tether_code: 'upstream-timeout' });
     const upstream = world.mock.requests[before]!;
     expect(upstream.path).toBe('/v1/stall-upload');
     await upstream.done;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ROOT } from './support/tether-process.js';
 import { World, type OtherLaptop } from './support/world.js';
+import { refusalOf } from './support/refusal.js';
 
 let world: World;
 let beta: OtherLaptop;
@@ -86,9 +87,10 @@ describe('two laptops on one daemon', () => {
 
     await beta.agent!.stop('SIGKILL');
     await world.waitForLaptops(1);
-    const refused = await world.proxy('/openai/v1/chat/completions', betaToken);
+    const refused = await refusalOf(await world.proxy('/openai/v1/chat/completions', betaToken));
     expect(refused.status).toBe(401);
-    expect(await refused.text()).toMatch(/laptop disconnected/);
+    expect(refused.code).toBe('lease-ended');
+    expect(refused.message).toMatch(/laptop disconnected/); // why it ended
     expect((await world.proxy('/openai/v1/chat/completions', alphaToken)).status).toBe(200);
     const status = await world.daemonStatus();
     expect(new Set(status?.leases.map((l) => l.laptop))).toEqual(new Set(['alpha']));

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { retire } from './support/retire.js';
 import { World } from './support/world.js';
 import { ExitCode } from '../remote/cli/exit-codes.js';
+import { refusalOf } from './support/refusal.js';
 
 const TOKEN = /^tth_[A-Za-z0-9_-]{43}$/;
 let world: World | undefined;
@@ -67,9 +68,10 @@ describe('lease requests', () => {
     const token = (await world.token('openai')).stdout.trim();
     expect((await world.proxy('/openai/v1/chat/completions', token)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1600));
-    const res = await world.proxy('/openai/v1/chat/completions', token);
-    expect(res.status).toBe(401);
-    expect(await res.text()).toMatch(/expired/);
+    const refused = await refusalOf(await world.proxy('/openai/v1/chat/completions', token));
+    expect(refused.status).toBe(401);
+    expect(refused.code).toBe('lease-ended');
+    expect(refused.message).toMatch(/expired/); // why it ended
   });
 
   it('renews a while-connected lease past its TTL for as long as the link lives', async () => {
@@ -82,8 +84,9 @@ describe('lease requests', () => {
   it('refuses a lease at another provider\'s path', async () => {
     world = await World.start({ approve: 'allow' });
     const token = (await world.token('openai')).stdout.trim();
-    const res = await world.proxy('/anthropic/v1/messages', token, { headerName: 'x-api-key' });
-    expect(res.status).toBe(401);
+    const refused = await refusalOf(await world.proxy('/anthropic/v1/messages', token, { headerName: 'x-api-key' }));
+    expect(refused.status).toBe(401);
+    expect(refused.code).toBe('wrong-credential');
     expect(world.mock.requests).toHaveLength(0);
   });
 });

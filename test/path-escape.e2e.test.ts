@@ -1,7 +1,7 @@
 // A lease reaches the provider only under its credential's base URL, however the path is spelled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retire } from './support/retire.js';
-import { rawRequest } from './support/raw-http.js';
+import { rawRequest, type RawAnswer } from './support/raw-http.js';
 import { waitFor } from './support/tether-process.js';
 import { World } from './support/world.js';
 
@@ -42,7 +42,7 @@ const ESCAPES: [string, string][] = [
   ['mixed', '/v1/.%2E/%2e./%252E%252e\\x'],
 ];
 
-function send(name: string, path: string): Promise<{ status: number; text: string }> {
+function send(name: string, path: string): Promise<RawAnswer> {
   const body = JSON.stringify({ model: 'mock-1', messages: [{ role: 'user', content: 'hi' }] });
   return rawRequest(port, [`POST /${name}${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${tokens[name]}`, 'Content-Type: application/json'], body);
 }
@@ -59,7 +59,8 @@ describe.each(['relayed', 'forwarded'])('a %s credential under https://…/team-
     const before = world.mock.requests.length;
     const res = await send(name, path);
     expect(res.status, res.text).toBe(400);
-    expect(res.text).toMatch(/"error":\{.*base URL/s);
+    expect(res.headers['x-tether-error']).toBe('path-escape');
+    expect(JSON.parse(res.body)).toMatchObject({ error: { type: 'invalid_request_error', tether_code: 'path-escape' } });
     expect(world.mock.requests.length).toBe(before);
   });
 

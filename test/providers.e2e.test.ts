@@ -129,7 +129,8 @@ describe('provider registry on the wire', () => {
   it('answers an unknown lease in Gemini\'s own error shape', async () => {
     const res = await world.proxy('/gemini/v1beta/models/m:generateContent', `tth_${'x'.repeat(43)}`, { headerName: 'x-goog-api-key' });
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    expect(res.headers.get('x-tether-error')).toBe('unknown-lease');
+    expect(await res.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED', tether_code: 'unknown-lease' } });
   });
 
   it('env --shell fish prints fish syntax; an unknown shell is a usage error', async () => {

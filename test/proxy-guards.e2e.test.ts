@@ -1,6 +1,7 @@
 // The proxy answers only loopback tools: no DNS rebinding, no browser pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
+import { parseRawAnswer, type RawAnswer } from '../remote/testing/raw-answer.js';
 import { retire } from './support/retire.js';
 import { World } from './support/world.js';
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => retire(world));
 
 /** A raw HTTP/1.1 request, so the test controls every header byte (fetch would fix Host up). */
-function raw(headers: string[]): Promise<{ status: number; text: string }> {
+function raw(headers: string[]): Promise<RawAnswer> {
   const { port } = new URL(world.state.proxyUrl);
   const body = JSON.stringify({ model: 'mock-1', messages: [] });
   return new Promise((resolve, reject) => {
@@ -23,7 +24,7 @@ function raw(headers: string[]): Promise<{ status: number; text: string }> {
     let text = '';
     socket.setEncoding('utf8').on('data', (d: string) => (text += d));
     socket.on('error', reject);
-    socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text }));
+    socket.on('end', () => resolve(parseRawAnswer(text)));
     // write, not end: a half-closed socket reads as a client that went away.
     socket.write(
       [`POST /openai/v1/chat/completions HTTP/1.1`, ...headers, `Authorization: Bearer ${token}`, 'Content-Type: application/json',
@@ -40,16 +41,17 @@ describe('proxy guards', () => {
   });
 
   it.each([
-    ['a foreign Host', ['Host: evil.example']],
-    ['a rebinding Host on our port', ['Host: evil.example:80']],
-    ['an empty Host', ['Host: ']],
-    ['an Origin', ['Host: 127.0.0.1', 'Origin: https://evil.example']],
-    ['a Referer', ['Host: 127.0.0.1', 'Referer: https://evil.example/page']],
-  ])('refuses %s', async (_name, headers) => {
+    ['a foreign Host', ['Host: evil.example'], 'not-loopback'],
+    ['a rebinding Host on our port', ['Host: evil.example:80'], 'not-loopback'],
+    ['an empty Host', ['Host: '], 'not-loopback'],
+    ['an Origin', ['Host: 127.0.0.1', 'Origin: https://evil.example'], 'browser-request'],
+    ['a Referer', ['Host: 127.0.0.1', 'Referer: https://evil.example/page'], 'browser-request'],
+  ])('refuses %s', async (_name, headers, code) => {
     const before = world.mock.requests.length;
     const res = await raw(headers);
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
+    expect(res.status).toBe(403);
+    expect(res.headers['x-tether-error']).toBe(code);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code } });
     expect(world.mock.requests.length).toBe(before);
   });
 
@@ -60,7 +62,8 @@ describe('proxy guards', () => {
     const before = world.mock.requests.length;
     const res = await raw(['Host: 127.0.0.1', `Sec-Fetch-Site: ${site}`, 'Sec-Fetch-Mode: no-cors']);
     expect(res.status).toBe(status);
-    expect(res.text).toMatch(/Sec-Fetch-Site/);
+    expect(res.headers['x-tether-error']).toBe('browser-request');
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'browser-request', message: expect.stringContaining('Sec-Fetch-Site') } });
     expect(world.mock.requests.length).toBe(before);
   });
 
@@ -77,6 +80,7 @@ describe('proxy guards', () => {
     const before = world.mock.requests.length;
     const res = await raw(headers);
     expect(res.status).toBe(400);
+    expect(res.headers['x-tether-error']).toBe('malformed-request');
     expect(world.mock.requests.length).toBe(before);
   });
 

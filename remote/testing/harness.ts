@@ -6,6 +6,8 @@ import path from 'node:path';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { createDaemon, type Daemon, type DaemonOptions } from '../daemon.js';
 import { FakeLaptop } from './fake-laptop.js';
+import { parseRawAnswer, type RawAnswer } from './raw-answer.js';
+import { carriedCode } from './refusal-code.js';
 
 /** Test helpers shared by the remote/ suites: temp homes, daemons, paired laptops, raw HTTP. */
 
@@ -37,6 +39,8 @@ export interface HttpAnswer {
   headers: http.IncomingHttpHeaders;
   text: string;
   json: () => unknown;
+  /** The refusal code in the x-tether-error header and the body (see carriedCode), if any. */
+  code: () => string | undefined;
 }
 
 export function request(
@@ -50,7 +54,7 @@ export function request(
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text), code: () => carriedCode(res.headers, text) });
       });
     });
     req.on('error', reject);
@@ -58,17 +62,14 @@ export function request(
   });
 }
 
-/** Sends raw HTTP/1.1 bytes (for headers Node's client would not send as written) and returns the status. */
-export function rawStatus(port: number, head: string): Promise<{ status: number; text: string }> {
+/** Sends raw HTTP/1.1 bytes (for headers Node's client would not send as written) and reads the answer. */
+export function rawRequest(port: number, head: string): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', reject);
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), text });
-    });
+    socket.on('end', () => resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8'))));
     socket.write(head);
   });
 }

@@ -1,9 +1,7 @@
 import { connect } from 'node:net';
+import { parseRawAnswer, type RawAnswer } from '../../remote/testing/raw-answer.js';
 
-export interface RawAnswer {
-  status: number;
-  text: string;
-}
+export type { RawAnswer };
 
 /**
  * One HTTP/1.1 request written byte for byte (fetch and http.request would normalise the
@@ -15,7 +13,7 @@ export function rawRequest(port: number, head: string[], body = ''): Promise<Raw
     let text = '';
     socket.setEncoding('latin1').on('data', (d: string) => (text += d));
     socket.on('error', reject);
-    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text }));
+    socket.on('close', () => resolve(parseRawAnswer(text)));
     // write, not end: a half-closed socket reads as a client that went away.
     socket.write([...head, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', body].join('\r\n'));
   });
