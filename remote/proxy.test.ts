@@ -26,10 +26,7 @@ describe('proxy request checks', () => {
     const { daemon } = await setup();
     const version = headers === '' ? 'HTTP/1.0' : 'HTTP/1.1';
     for (const path of ['/openai/v1/models', '/_tether/v1/status']) {
-      const answer = await rawRequest(portOf(daemon.proxyUrl), `GET ${path} ${version}
-${headers}Connection: close
-
-`);
+      const answer = await rawRequest(portOf(daemon.proxyUrl), `GET ${path} ${version}\r\n${headers}Connection: close\r\n\r\n`);
       expect(answer.status).toBe(403);
       expect(answer.headers['x-tether-error']).toBe(code);
       expect(JSON.parse(answer.body)).toMatchObject({ error: { code } });
