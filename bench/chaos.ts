@@ -7,9 +7,9 @@
  * live through a phase keep their fds and RSS. Prints a table (bench/SOAK.md takes it).
  */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { World } from '../test/support/world.js';
 import { fdCount } from '../test/support/flood.js';
+import { rssMiB } from './measure.js';
 import { startMockProcess, stop } from './setup.js';
 
 export interface ChaosCounts {
@@ -36,11 +36,6 @@ interface Event {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssKb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
 
 /** Tools streaming through the lease, WORKERS at a time, each getting a new token when its lease ends. */
 function tools(world: World): { attempts: Attempt[]; stop: () => Promise<void> } {
@@ -111,7 +106,7 @@ export async function chaos(counts: ChaosCounts, log: (line: string) => void): P
     // Agent SIGKILLed mid-stream: the daemon sees its link close, its leases end at once.
     // Levels are taken after the first tenth of a phase's events: the first ones grow heaps and JIT caches once.
     const daemonPid = world.daemon.pid;
-    const sample = (pid: number) => ({ fds: fdCount(pid), rss: rssKb(pid) });
+    const sample = (pid: number) => ({ fds: fdCount(pid), rss: rssMiB(pid) });
     const warm = (n: number) => Math.max(1, Math.round(n / 10));
     let daemonBefore = sample(daemonPid);
     const t0 = performance.now();
@@ -194,8 +189,8 @@ export async function chaos(counts: ChaosCounts, log: (line: string) => void): P
     rows.push([`requests: ${attempts.length}`, `${outcomes('complete')} complete, ${outcomes('http-error')} clean HTTP errors, ${outcomes('cut')} cut streams, ${hung} never ended`, '0 never ended', hung === 0]);
     rows.push(['leases after their laptop was SIGKILLed', `${leasesSurvived} survived; the last one ended ${Math.round(leaseLeftMs)} ms after its agent exited`, `0, within ${WITHIN_MS} ms`, leasesSurvived === 0 && leaseLeftMs <= WITHIN_MS]);
     const flat = (a: { fds: number; rss: number }, b: { fds: number; rss: number }) => b.fds <= a.fds + 5 && b.rss <= a.rss * 1.1;
-    rows.push([`daemon over ${counts.agentKills} agent kills (level after the first ${warm(counts.agentKills)})`, `fds ${daemonBefore.fds} → ${daemonAfter.fds}, RSS ${(daemonBefore.rss / 1024).toFixed(1)} → ${(daemonAfter.rss / 1024).toFixed(1)} MB`, 'fds +5, RSS +10 % at most', flat(daemonBefore, daemonAfter)]);
-    rows.push([`agent over ${counts.daemonStops} freezes and ${counts.daemonRestarts} restarts (level after the first ${warm(counts.daemonStops)} freezes)`, `fds ${agentBefore.fds} → ${agentAfter.fds}, RSS ${(agentBefore.rss / 1024).toFixed(1)} → ${(agentAfter.rss / 1024).toFixed(1)} MB`, 'fds +5, RSS +10 % at most', flat(agentBefore, agentAfter)]);
+    rows.push([`daemon over ${counts.agentKills} agent kills (level after the first ${warm(counts.agentKills)})`, `fds ${daemonBefore.fds} → ${daemonAfter.fds}, RSS ${daemonBefore.rss.toFixed(1)} → ${daemonAfter.rss.toFixed(1)} MiB`, 'fds +5, RSS +10 % at most', flat(daemonBefore, daemonAfter)]);
+    rows.push([`agent over ${counts.daemonStops} freezes and ${counts.daemonRestarts} restarts (level after the first ${warm(counts.daemonStops)} freezes)`, `fds ${agentBefore.fds} → ${agentAfter.fds}, RSS ${agentBefore.rss.toFixed(1)} → ${agentAfter.rss.toFixed(1)} MiB`, 'fds +5, RSS +10 % at most', flat(agentBefore, agentAfter)]);
     const leaks = world.leaks();
     rows.push(['secrets on the server disk or in a log', `${leaks.length}`, '0', leaks.length === 0]);
     return { rows, ok: rows.every((r) => r[3]) };

@@ -4,22 +4,15 @@
  * listener at a time, with a tool's requests timed before and during them: how long the floods
  * are held, whether the fds come back, and what a legitimate tool's latency does meanwhile.
  */
-import net from 'node:net';
 import { fdCount, fdsBackTo, flood, type FloodKind, type FloodTarget } from '../test/support/flood.js';
 import { World } from '../test/support/world.js';
+import { freePort } from '../test/support/ports.js';
 import { startMockProcess, stop } from './setup.js';
 import { percentile } from './stats.js';
 
 const COUNT = 1000;
 const CLOSED_BY_MS = 6000;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** One small request through the lease, timed. */
 async function toolRequest(world: World, token: string): Promise<{ status: number; ms: number }> {

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { ROOT, waitFor } from '../test/support/tether-process.js';
 import { World, type ProviderKeys } from '../test/support/world.js';
 import { lowerHelperThreadsOf, treeOf } from './processes.js';
+import { freePort } from '../test/support/ports.js';
 
 /** A child process we started, stopped by its own handle. */
 export async function stop(child: ChildProcess | undefined): Promise<void> {
@@ -33,16 +34,6 @@ export async function startMockProcess(opts: { port?: number; tokenDelayMs?: num
   return { child, ...(JSON.parse(line) as { url: string; keys: ProviderKeys }) };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A bare hop process (bench/pipe-hop.mjs) and the address it listens on. */
 async function startHop(listen: string, to: string): Promise<{ child: ChildProcess; at: string }> {

@@ -4,7 +4,7 @@
 // first 100,000 frames (a level that falls is no leak). FUZZ_SEED=n replays a run; SOAK_FRAMES=n changes its length.
 // A level is the median of a few samples (those from 100,000 frames on, and the last ones):
 // one sample's RSS moves with where V8's collector and the allocator happen to be.
-import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { runCampaign } from '../test/support/fuzz/campaign.js';
@@ -13,7 +13,9 @@ import { CRASH_OUTPUT } from '../test/support/fuzz/oracle.js';
 import { runSeed } from '../test/support/fuzz/prng.js';
 import { ROOT } from '../test/support/tether-process.js';
 import { World } from '../test/support/world.js';
+import { fdCount } from '../test/support/flood.js';
 import { FULL_CHAOS, chaos } from './chaos.js';
+import { rssMiB } from './measure.js';
 import { floodSoak } from './flood.js';
 
 const FRAMES = Number(process.env.SOAK_FRAMES ?? 1_000_000);
@@ -33,7 +35,7 @@ const LEVEL_OF = 5;
 const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const TOLERANCE = 0.1;
 const RESULTS = join(ROOT, 'bench/SOAK.md');
-const SECTION = '## Protocol fuzzing';
+const SECTION = 'Protocol fuzzing';
 
 interface Usage {
   rssKiB: number;
@@ -41,9 +43,7 @@ interface Usage {
 }
 
 function usageOf(pid: number): Usage {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  return { rssKiB: rss ? Number(rss[1]) : NaN, fds: readdirSync(`/proc/${pid}/fd`).length };
+  return { rssKiB: Math.round(rssMiB(pid) * 1024), fds: fdCount(pid) };
 }
 
 interface Sample {
@@ -172,9 +172,7 @@ async function fuzzPart(): Promise<number> {
 
 function writeResults(seed: number, samples: Sample[], checks: { what: string; base: number; end: number; ok: boolean }[], frames: number, ms: number, rate: number, ok: boolean, thrown: string[]): void {
   const load = os.loadavg()[0]!.toFixed(2);
-  const section = [
-    SECTION,
-    '',
+  const body = [
     `Latest \`npm run soak\`: ${new Date().toISOString()}, FUZZ_SEED=${seed}: ${frames.toLocaleString('en-US')} fuzzed frames in ${(ms / 1000).toFixed(0)} s (${rate} frames/s) at the daemon (as hostile laptops, over its link socket) and at an agent (from a hostile daemon), ${ok ? '**passed**' : '**failed**'}.`,
     `Machine: ${os.cpus().length} cores, Node ${process.version}, 1-min load average ${load} at the end. Samples are taken with every fuzzing link closed and the agent reconnected; both run with MALLOC_MMAP_THRESHOLD_=131072 (see bench/soak.ts: glibc's moving threshold otherwise lets the brk heap drift with no live object behind it). A level is the median of ${LEVEL_OF} samples; the end level may be at most ${TOLERANCE * 100} % above the level from ${BASELINE_AT.toLocaleString('en-US')} frames on.`,
     '',
@@ -185,12 +183,8 @@ function writeResults(seed: number, samples: Sample[], checks: { what: string; b
     `| check | level after ${BASELINE_AT.toLocaleString('en-US')} frames | level at the end | change | |`,
     '|---|---:|---:|---:|---|',
     ...checks.map((c) => `| ${c.what} | ${c.what.endsWith('RSS') ? mib(c.base) : c.base} | ${c.what.endsWith('RSS') ? mib(c.end) : c.end} | ${change(c.end, c.base)} | ${c.ok ? 'met' : '**missed**'} |`),
-    '',
   ].join('\n');
-  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Soak results\n\n';
-  const at = old.indexOf(SECTION);
-  const next = at < 0 ? `${old.trimEnd()}\n\n${section}` : old.slice(0, at) + section + (old.slice(at + SECTION.length).match(/\n## [\s\S]*$/)?.[0] ?? '');
-  writeFileSync(RESULTS, `${next.trimEnd()}\n`);
+  writeSection(SECTION, body);
 }
 
 main().then(

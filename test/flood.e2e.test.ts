@@ -3,10 +3,10 @@
 // real daemon: every one closed by 6 s, the daemon's fds back to their level, and a tool served
 // through the laptop all along. bench/soak.ts runs the same floods and prints the latencies.
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdCount, fdsBackTo, flood, type FloodKind, type FloodTarget } from './support/flood.js';
 import { World } from './support/world.js';
+import { freePort } from './support/ports.js';
 
 const COUNT = 1000;
 const CLOSED_BY_MS = 6000;
@@ -14,13 +14,6 @@ let world: World;
 let token: string;
 let tlsPort: number;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   tlsPort = await freePort();

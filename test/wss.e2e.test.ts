@@ -3,13 +3,13 @@
 // connection presenting another certificate or another daemon key is refused; wrong pair
 // codes are penalized per source address, and the fifth in a row bans that address.
 import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SERVER_BIN, TetherProcess, readJsonIfExists, waitFor } from './support/tether-process.js';
 import { retire } from './support/retire.js';
 import { World } from './support/world.js';
+import { freePort } from './support/ports.js';
 
 let world: World | undefined;
 const extra: TetherProcess[] = [];
@@ -25,13 +25,6 @@ interface ListenState {
   tlsFingerprint: string;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function wssWorld(): Promise<{ w: World; url: string; tls: string }> {
   const port = await freePort();

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { remotePaths, tetherHome } from '../paths.js';
 import type { DaemonState } from '../daemon.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { DAEMON_CONTROL_HEADER, DAEMON_CONTROL_ROUTES, DAEMON_CONTROL_VERSION, DAEMON_CONTROL_VERSIONS, leaseCallToV1, type DaemonControlCall } from '../../protocol/daemon-control.js';
+import { DAEMON_CONTROL_HEADER, DAEMON_CONTROL_ROUTES, DAEMON_CONTROL_VERSION, leaseCallToV1, type DaemonControlCall } from '../../protocol/daemon-control.js';
 import type { DaemonControlRequest, DaemonControlResponse } from '../../protocol/daemon-control-schemas.js';
 
 /** A failure the CLI reports as one line and an exit code. */
@@ -48,10 +48,10 @@ export class DaemonControlClient {
     return new DaemonControlClient(home, state);
   }
 
-  /** The version the daemon wrote it speaks; daemons before the field speak v1. */
+  /** The newest version both speak: the daemon wrote its own in daemon.json; daemons before the field speak v1. */
   get version(): number {
     const v = this.state.controlVersion;
-    return typeof v === 'number' && DAEMON_CONTROL_VERSIONS.includes(v) ? Math.min(v, DAEMON_CONTROL_VERSION) : 1;
+    return typeof v === 'number' && v >= 2 ? Math.min(v, DAEMON_CONTROL_VERSION) : 1;
   }
 
   /** One call; a refusal becomes a CliError with the refusal's exit code. */

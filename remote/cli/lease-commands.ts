@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { CliError, DaemonControlClient } from './control-client.js';
 import { answerOf } from './daemon-answers.js';
 import { ExitCode } from './exit-codes.js';
-import { lease, release, type Purpose } from './token-command.js';
+import { lease, release } from './token-command.js';
+import type { LeasePurpose } from '../../protocol/daemon-control-schemas.js';
 import { SHELLS, defaultShell, formatEnvironment, providersWithHelpers, shellFrom, toolEnvironment, type ToolEnvironment } from './tool-env.js';
 import type { LeaseAnswer } from '../../protocol/daemon-control.js';
 import { providerSpec } from '../../protocol/providers.js';
@@ -34,7 +35,7 @@ async function chooseProviders(client: DaemonControlClient, list: string | undef
 }
 
 /** Leases every name, or none: on a failure the ones already granted are released. */
-async function leaseAll(client: DaemonControlClient, names: string[], as: string | undefined, purpose: Purpose): Promise<LeaseAnswer[]> {
+async function leaseAll(client: DaemonControlClient, names: string[], as: string | undefined, purpose: LeasePurpose): Promise<LeaseAnswer[]> {
   const leases: LeaseAnswer[] = [];
   try {
     for (const name of names) leases.push(await lease(client, name, as, purpose));

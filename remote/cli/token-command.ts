@@ -2,15 +2,15 @@ import { parseArgs } from 'node:util';
 import { CliError, DaemonControlClient } from './control-client.js';
 import { ExitCode } from './exit-codes.js';
 import { parseLeaseAnswer, type LeaseAnswer } from '../../protocol/daemon-control.js';
+import type { LeasePurpose } from '../../protocol/daemon-control-schemas.js';
 
 // `tether token` is a tool's key helper, run per request by some tools: this module and what it
 // imports are all that command loads (no child_process, no crypto; bench/token-process.ts).
 
-export type Purpose = 'token' | 'env' | 'exec';
 const RELEASE_ANSWER = (json: unknown) => (typeof (json as { released?: unknown } | null)?.released === 'boolean' ? (json as { released: boolean }) : undefined);
 
 /** `exec` asks for handles: stable keys that its child keeps across a laptop's reconnects. */
-export function lease(client: DaemonControlClient, credential: string, as: string | undefined, purpose: Purpose): Promise<LeaseAnswer> {
+export function lease(client: DaemonControlClient, credential: string, as: string | undefined, purpose: LeasePurpose): Promise<LeaseAnswer> {
   return client.call('lease', { credential, purpose, ...(as ? { as } : {}), ...(purpose === 'exec' ? { handle: true } : {}) }, parseLeaseAnswer);
 }
 

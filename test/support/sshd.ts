@@ -6,21 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 import { waitFor } from './tether-process.js';
+
+export { freePort };
 
 export const SSHD_BIN = '/usr/sbin/sshd';
 export const sshdAvailable = existsSync(SSHD_BIN) && existsSync('/usr/bin/ssh-agent') && process.getuid?.() === 0;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
 
